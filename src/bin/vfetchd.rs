@@ -1,0 +1,43 @@
+//! The vfetch daemon's entry point: arguments, config, logging, then the library's daemon.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use vfetch::config::{Config, Mode};
+use vfetch::daemon::{self, args::DaemonArgs, logging};
+
+fn main() -> ExitCode {
+    let args = DaemonArgs::parse();
+    let mode = if args.system {
+        Mode::System
+    } else {
+        Mode::User
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let config = match Config::load(mode, &args.overrides(), &env) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("vfetchd: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    logging::init(args.verbose, None);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("vfetchd: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(daemon::run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("vfetchd: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! `vfetchctl`'s command line, in the library so man pages and completions come from it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::job::{JobId, JobState, Orientation, Quality, MAX_COUNT};
+use crate::source_kind::SourceKind;
+
+/// Control the vfetch daemon: queue video jobs, watch and steer them.
+#[derive(Debug, Parser)]
+#[command(
+    name = "vfetchctl",
+    version,
+    about,
+    long_about = "vfetchctl talks to vfetchd over its local socket. If no daemon answers on the \
+                  user-mode default socket, vfetchctl starts one in the background (see \
+                  --no-autostart).",
+    after_help = "EXIT STATUS:\n  0  success\n  1  the job failed or was cancelled (with --wait), or an internal error\n  \
+                  2  usage error: bad arguments or values\n  3  the daemon is unreachable\n  \
+                  4  the daemon refused the request (unknown id, illegal state change, bad value)\n  \
+                  5  the daemon speaks another protocol version\n\n\
+                  EXAMPLES:\n  vfetchctl add \"sunset timelapse\" 10 --wait\n  vfetchctl list --state queued --json\n  \
+                  vfetchctl pause 3\n  vfetchctl priority 3 10"
+)]
+pub struct Cli {
+    /// Socket of the daemon [default: $XDG_RUNTIME_DIR/vfetchd.sock, or /run/vfetchd/vfetchd.sock with --system]
+    #[arg(long, global = true, env = "VFETCH_SOCKET", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+
+    /// Config file to read the socket path from (and to pass to an autostarted daemon)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Talk to the system service instead of the per-user daemon
+    #[arg(long, global = true)]
+    pub system: bool,
+
+    /// Never start a daemon; fail with exit status 3 if none answers
+    #[arg(long, global = true, env = "VFETCH_NO_AUTOSTART")]
+    pub no_autostart: bool,
+
+    /// Print machine-readable JSON instead of tables
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to ask the daemon.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Queue a job: find COUNT videos about THEME and download them
+    #[command(allow_negative_numbers = true)]
+    Add(AddArgs),
+    /// List jobs in queue order (highest priority first, then oldest)
+    List(ListArgs),
+    /// Show one job with its downloads and their progress
+    Show {
+        /// Job id, as printed by `add` and `list`
+        id: JobId,
+    },
+    /// Pause a job (or all jobs); running downloads stop at a clean offset
+    Pause(TargetArgs),
+    /// Resume a paused job (or all paused jobs) from where it stopped
+    Resume(TargetArgs),
+    /// Cancel a job for good
+    Cancel {
+        /// Job id
+        id: JobId,
+    },
+    /// Change a job's priority; a larger number runs first
+    #[command(allow_negative_numbers = true)]
+    Priority {
+        /// Job id
+        id: JobId,
+        /// New priority
+        priority: i32,
+    },
+    /// Show the daemon's version, uptime, paths, queue depth and sources
+    Status,
+    /// Stop the daemon gracefully (downloads stop at clean offsets and resume on next start)
+    Shutdown,
+}
+
+/// Arguments of `add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// What the videos should show, e.g. "sunset timelapse"
+    pub theme: String,
+    #[arg(value_parser = clap::value_parser!(i64), help = format!("How many distinct, valid videos to collect (1-{MAX_COUNT})"))]
+    pub count: i64,
+    /// Larger runs first; may be negative
+    #[arg(short, long, default_value_t = 0)]
+    pub priority: i32,
+    /// Search only this source: pexels, pixabay, wikimedia, archive (repeatable) [default: every enabled source]
+    #[arg(short, long = "source", value_name = "SOURCE")]
+    pub sources: Vec<SourceKind>,
+    /// Preferred rendition size: sd, hd, uhd, best [default: config `default_quality`, else best fit]
+    #[arg(short, long)]
+    pub quality: Option<Quality>,
+    /// Frame shape: landscape, portrait, square
+    #[arg(short, long)]
+    pub orientation: Option<Orientation>,
+    /// Shortest accepted clip, seconds
+    #[arg(long, value_name = "SECONDS")]
+    pub min_duration: Option<u32>,
+    /// Longest accepted clip, seconds
+    #[arg(long, value_name = "SECONDS")]
+    pub max_duration: Option<u32>,
+    /// Narrowest accepted frame, pixels
+    #[arg(long, value_name = "PIXELS")]
+    pub min_width: Option<u32>,
+    /// Lowest accepted frame, pixels
+    #[arg(long, value_name = "PIXELS")]
+    pub min_height: Option<u32>,
+    /// Largest accepted file, MiB
+    #[arg(long = "max-size", value_name = "MIB")]
+    pub max_file_size_mb: Option<u64>,
+    /// Block until the job is done or failed; exit 1 if it failed
+    #[arg(short, long)]
+    pub wait: bool,
+}
+
+/// Arguments of `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only jobs in this state: queued, searching, downloading, paused, done, failed, cancelled (repeatable)
+    #[arg(short, long = "state", value_name = "STATE")]
+    pub states: Vec<JobState>,
+    /// Page size
+    #[arg(short = 'n', long, default_value_t = 50)]
+    pub limit: u32,
+    /// Jobs to skip (for paging)
+    #[arg(long, default_value_t = 0)]
+    pub offset: u32,
+}
+
+/// One job id, or `--all`.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct TargetArgs {
+    /// Job id
+    pub id: Option<JobId>,
+    /// Every job
+    #[arg(long)]
+    pub all: bool,
+}

@@ -1,0 +1,189 @@
+//! One function per `vfetchctl` subcommand: build the request, send it, render the answer.
+
+use std::path::{Path, PathBuf};
+
+use super::args::{AddArgs, Cli, Command, ListArgs, TargetArgs};
+use super::{autostart, render, Exit, Failure};
+use crate::config::{self, Config, Mode, Overrides};
+use crate::ipc::client::{answers, Client, ClientError};
+use crate::job::{validate_count, JobId, JobOptions, JobState, NewJob};
+use crate::protocol::{Event, ListQuery, Request, Response, Target};
+
+/// Runs the parsed command line.
+pub async fn execute(cli: Cli) -> Result<Exit, Failure> {
+    // Check what we can before touching the daemon, so bad input never starts one.
+    let request = build_request(&cli.command)?;
+    let (mut client, socket) = connect(&cli).await?;
+    let json = cli.json;
+    match (&cli.command, request) {
+        (Command::Add(args), request) => {
+            let job = expect_job(client.request(&request).await?)?;
+            if args.wait {
+                return wait_for(&mut client, &socket, job.id, json).await;
+            }
+            render::job_added(&job, json);
+        }
+        (Command::List(_), request) => match client.request(&request).await? {
+            Response::Jobs(jobs) => render::job_list(&jobs, json),
+            other => return Err(unexpected(other)),
+        },
+        (Command::Show { .. }, request) => match client.request(&request).await? {
+            Response::Detail(detail) => render::job_detail(&detail, json),
+            other => return Err(unexpected(other)),
+        },
+        (Command::Pause(_) | Command::Resume(_), request) => {
+            match client.request(&request).await? {
+                Response::Jobs(jobs) => render::jobs_changed(&jobs, json),
+                other => return Err(unexpected(other)),
+            }
+        }
+        (Command::Cancel { .. } | Command::Priority { .. }, request) => {
+            let job = expect_job(client.request(&request).await?)?;
+            render::jobs_changed(std::slice::from_ref(&job), json);
+        }
+        (Command::Status, request) => match client.request(&request).await? {
+            Response::Status(status) => render::status(&status, json),
+            other => return Err(unexpected(other)),
+        },
+        (Command::Shutdown, request) => match client.request(&request).await? {
+            Response::ShuttingDown => render::message("vfetchd is shutting down", json),
+            other => return Err(unexpected(other)),
+        },
+    }
+    Ok(Exit::Ok)
+}
+
+fn build_request(command: &Command) -> Result<Request, Failure> {
+    Ok(match command {
+        Command::Add(args) => Request::Add(new_job(args)?),
+        Command::List(ListArgs {
+            states,
+            limit,
+            offset,
+        }) => Request::List(ListQuery {
+            states: states.clone(),
+            limit: *limit,
+            offset: *offset,
+        }),
+        Command::Show { id } => Request::Show(*id),
+        Command::Pause(target) => Request::Pause(target_of(target)),
+        Command::Resume(target) => Request::Resume(target_of(target)),
+        Command::Cancel { id } => Request::Cancel(*id),
+        Command::Priority { id, priority } => Request::SetPriority {
+            id: *id,
+            priority: *priority,
+        },
+        Command::Status => Request::Status,
+        Command::Shutdown => Request::Shutdown,
+    })
+}
+
+fn new_job(args: &AddArgs) -> Result<NewJob, Failure> {
+    let count = validate_count(args.count).map_err(|e| Failure::Usage(e.0))?;
+    let job = NewJob {
+        theme: args.theme.clone(),
+        count,
+        priority: args.priority,
+        options: JobOptions {
+            sources: args.sources.clone(),
+            quality: args.quality,
+            orientation: args.orientation,
+            min_duration: args.min_duration,
+            max_duration: args.max_duration,
+            min_width: args.min_width,
+            min_height: args.min_height,
+            max_file_size_mb: args.max_file_size_mb,
+        },
+    };
+    job.validate().map_err(|e| Failure::Usage(e.0))?;
+    Ok(job)
+}
+
+fn target_of(args: &TargetArgs) -> Target {
+    match args.id {
+        Some(id) if !args.all => Target::Job(id),
+        _ => Target::All,
+    }
+}
+
+/// Finds the daemon: an explicit socket, else the user daemon, else a running system daemon;
+/// starts a user daemon when none answers on the user-mode default socket.
+async fn connect(cli: &Cli) -> Result<(Client, PathBuf), Failure> {
+    let env = |name: &str| std::env::var(name).ok();
+    let mode = if cli.system { Mode::System } else { Mode::User };
+    let overrides = Overrides {
+        config_file: cli.config.clone(),
+        socket: cli.socket.clone(),
+        ..Default::default()
+    };
+    let config = Config::load(mode, &overrides, &env).map_err(|e| Failure::Usage(e.to_string()))?;
+    let user_default = mode == Mode::User && config.socket == config::user_socket(&env);
+
+    if user_default && !answers(&config.socket).await {
+        let system = Config::defaults(Mode::System, &env).socket;
+        if answers(&system).await {
+            return Ok((Client::connect(&system).await?, system));
+        }
+        if !cli.no_autostart {
+            autostart::start_daemon(&config, cli.config.as_deref()).await?;
+        }
+    }
+    match Client::connect(&config.socket).await {
+        Ok(client) => Ok((client, config.socket)),
+        Err(e @ ClientError::Unreachable { .. }) if user_default && cli.no_autostart => Err(
+            Failure::Autostart(format!("{e} (not starting one: --no-autostart)")),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Follows a job's events until it ends; exit 1 unless it is done.
+async fn wait_for(
+    client: &mut Client,
+    socket: &Path,
+    id: JobId,
+    json: bool,
+) -> Result<Exit, Failure> {
+    // Subscribe on a second connection first, then read the current state, so no change is
+    // missed between the two.
+    let mut events = Client::connect(socket).await?;
+    match events
+        .request(&Request::Subscribe { job: Some(id) })
+        .await?
+    {
+        Response::Subscribed => {}
+        other => return Err(unexpected(other)),
+    }
+    let mut job = match client.request(&Request::Show(id)).await? {
+        Response::Detail(detail) => detail.job,
+        other => return Err(unexpected(other)),
+    };
+    while !job.state.is_terminal() {
+        match events.next_event().await? {
+            Some(Event::Job(changed)) if changed.id == id => job = changed,
+            Some(_) => {}
+            None => {
+                return Err(Failure::Other(format!(
+                    "vfetchd went away while waiting for job {id}; it will continue when the daemon restarts"
+                )))
+            }
+        }
+    }
+    render::job_finished(&job, json);
+    Ok(if job.state == JobState::Done {
+        Exit::Ok
+    } else {
+        Exit::Failed
+    })
+}
+
+fn expect_job(response: Response) -> Result<crate::job::Job, Failure> {
+    match response {
+        Response::Job(job) => Ok(job),
+        other => Err(unexpected(other)),
+    }
+}
+
+fn unexpected(response: Response) -> Failure {
+    Failure::Client(ClientError::Unexpected(format!("{response:?}")))
+}

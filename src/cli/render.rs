@@ -1,0 +1,273 @@
+//! How answers look: aligned tables for people, JSON for scripts. Nothing here talks to the daemon.
+
+use comfy_table::{presets, ContentArrangement, Table};
+use serde::Serialize;
+
+use crate::job::Job;
+use crate::protocol::{JobDetail, StatusView};
+
+fn print_json<T: Serialize + ?Sized>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        // Our own types always serialise; if one ever does not, say so rather than print nothing.
+        Err(e) => eprintln!("vfetchctl: error: cannot render JSON: {e}"),
+    }
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.to_vec());
+    table
+}
+
+/// A short confirmation, or `{"message": ...}` for scripts.
+pub fn message(text: &str, json: bool) {
+    if json {
+        print_json(&serde_json::json!({ "message": text }));
+    } else {
+        println!("{text}");
+    }
+}
+
+/// After `add`: the new job's id first, so `cut` and `--json | jq .id` both work.
+pub fn job_added(job: &Job, json: bool) {
+    if json {
+        print_json(job);
+    } else {
+        println!(
+            "added job {}: {:?} ×{} (priority {})",
+            job.id, job.theme, job.count, job.priority
+        );
+    }
+}
+
+/// After `add --wait`: how the job ended and why.
+pub fn job_finished(job: &Job, json: bool) {
+    if json {
+        print_json(job);
+        return;
+    }
+    println!(
+        "job {} {}: {}/{} videos for {:?}",
+        job.id, job.state, job.done, job.count, job.theme
+    );
+    for error in &job.errors {
+        println!("  {error}");
+    }
+}
+
+/// `list`: one row per job, in queue order.
+pub fn job_list(jobs: &[Job], json: bool) {
+    if json {
+        print_json(jobs);
+        return;
+    }
+    if jobs.is_empty() {
+        println!("no jobs");
+        return;
+    }
+    let mut t = table(&["ID", "PRI", "STATE", "DONE", "THEME", "CREATED"]);
+    for job in jobs {
+        t.add_row(vec![
+            job.id.to_string(),
+            job.priority.to_string(),
+            job.state.to_string(),
+            format!("{}/{}", job.done, job.count),
+            job.theme.clone(),
+            job.created_at.to_string(),
+        ]);
+    }
+    println!("{t}");
+}
+
+/// After pause, resume, cancel, priority: what changed.
+pub fn jobs_changed(jobs: &[Job], json: bool) {
+    if json {
+        print_json(jobs);
+        return;
+    }
+    if jobs.is_empty() {
+        println!("no job changed");
+    }
+    for job in jobs {
+        println!("job {}: {} (priority {})", job.id, job.state, job.priority);
+    }
+}
+
+/// `show`: the job's fields, then its downloads.
+pub fn job_detail(detail: &JobDetail, json: bool) {
+    if json {
+        print_json(detail);
+        return;
+    }
+    let job = &detail.job;
+    let o = &job.options;
+    let opt = |v: Option<String>| v.unwrap_or_else(|| "-".to_string());
+    let sources = if o.sources.is_empty() {
+        "all enabled".to_string()
+    } else {
+        o.sources
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let rows = [
+        ("id", job.id.to_string()),
+        ("theme", format!("{:?}", job.theme)),
+        ("state", job.state.to_string()),
+        ("progress", format!("{}/{}", job.done, job.count)),
+        ("priority", job.priority.to_string()),
+        ("sources", sources),
+        ("quality", opt(o.quality.map(|q| q.to_string()))),
+        ("orientation", opt(o.orientation.map(|q| q.to_string()))),
+        (
+            "duration",
+            format!(
+                "{}..{} s",
+                opt(o.min_duration.map(|v| v.to_string())),
+                opt(o.max_duration.map(|v| v.to_string()))
+            ),
+        ),
+        (
+            "min size",
+            format!(
+                "{}x{}",
+                opt(o.min_width.map(|v| v.to_string())),
+                opt(o.min_height.map(|v| v.to_string()))
+            ),
+        ),
+        (
+            "max file",
+            opt(o.max_file_size_mb.map(|v| format!("{v} MiB"))),
+        ),
+        ("created", job.created_at.to_string()),
+        ("updated", job.updated_at.to_string()),
+    ];
+    for (key, value) in rows {
+        println!("{key:>12}  {value}");
+    }
+    for error in &job.errors {
+        println!("{:>12}  {error}", "error");
+    }
+    if detail.downloads.is_empty() {
+        println!("\nno downloads yet");
+        return;
+    }
+    let mut t = table(&[
+        "ID",
+        "SOURCE",
+        "STATE",
+        "BYTES",
+        "SPEED",
+        "SHA-256",
+        "PATH / ERROR",
+    ]);
+    for d in &detail.downloads {
+        let bytes = match d.total {
+            Some(total) => format!("{}/{}", human_bytes(d.bytes), human_bytes(total)),
+            None => human_bytes(d.bytes),
+        };
+        t.add_row(vec![
+            d.id.to_string(),
+            format!("{}:{}", d.source, d.source_id),
+            d.state.to_string(),
+            bytes,
+            d.speed
+                .map(|s| format!("{}/s", human_bytes(s as u64)))
+                .unwrap_or_default(),
+            d.sha256
+                .as_deref()
+                .map(|h| h.chars().take(12).collect())
+                .unwrap_or_default(),
+            d.path
+                .clone()
+                .or_else(|| d.error.clone())
+                .unwrap_or_default(),
+        ]);
+    }
+    println!("\n{t}");
+}
+
+/// `status`: who the daemon is, where it keeps things, how busy it is.
+pub fn status(status: &StatusView, json: bool) {
+    if json {
+        print_json(status);
+        return;
+    }
+    let rows = [
+        (
+            "version",
+            format!(
+                "vfetchd {} (protocol {})",
+                status.daemon_version, status.protocol_version
+            ),
+        ),
+        ("client", format!("vfetchctl {}", env!("CARGO_PKG_VERSION"))),
+        ("pid", status.pid.to_string()),
+        (
+            "uptime",
+            humantime::format_duration(std::time::Duration::from_secs(status.uptime_secs))
+                .to_string(),
+        ),
+        ("socket", status.socket.clone()),
+        ("database", status.database.clone()),
+        ("library", status.library_dir.clone()),
+        (
+            "downloads",
+            format!(
+                "{} active of {} parallel",
+                status.active_downloads, status.parallel_downloads
+            ),
+        ),
+    ];
+    for (key, value) in rows {
+        println!("{key:>10}  {value}");
+    }
+    let jobs: Vec<String> = status
+        .jobs
+        .iter()
+        .map(|(state, n)| format!("{state} {n}"))
+        .collect();
+    println!("{:>10}  {}", "jobs", jobs.join(", "));
+    let mut t = table(&["SOURCE", "STATE", "BASE URL"]);
+    for source in &status.sources {
+        t.add_row(vec![
+            source.source.to_string(),
+            source.state.clone(),
+            source.base_url.clone(),
+        ]);
+    }
+    println!("\n{t}");
+}
+
+/// 1536 → "1.5 KiB".
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_bytes;
+
+    #[test]
+    fn bytes_read_like_a_person_writes_them() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(5 * 1024 * 1024), "5.0 MiB");
+    }
+}

@@ -1,0 +1,643 @@
+//! Configuration: built-in defaults < config file (TOML) < environment < command-line flags.
+//!
+//! Every key is parsed by one function, [`Config::set`], whatever its origin, so the file, the
+//! environment and the flags accept the same values and refuse bad ones with the same message.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::job::{JobOptions, Orientation, Quality};
+use crate::source_kind::SourceKind;
+
+/// Bounds of `parallel_downloads`.
+pub const PARALLEL_RANGE: std::ops::RangeInclusive<u32> = 1..=32;
+
+/// Whether the daemon runs for one user or as a system service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// XDG directories, `$XDG_RUNTIME_DIR/vfetchd.sock`.
+    User,
+    /// `/etc/vfetchd`, `/var/lib/vfetchd`, `/run/vfetchd/vfetchd.sock`.
+    System,
+}
+
+/// A value that must never be printed: API keys.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value itself, for the one place that sends it to a provider.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// One provider's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceConfig {
+    pub enabled: bool,
+    pub api_key: Option<Secret>,
+    /// Scheme and host (and port); the adapter appends its documented paths.
+    pub base_url: String,
+}
+
+impl SourceConfig {
+    /// Why this source will not be searched, if it will not.
+    pub fn disabled_reason(&self, kind: SourceKind) -> Option<&'static str> {
+        if !self.enabled {
+            Some("disabled in config")
+        } else if kind.needs_api_key() && self.api_key.is_none() {
+            Some("disabled: no API key")
+        } else {
+            None
+        }
+    }
+}
+
+/// Options a job gets when its `add` did not say otherwise.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JobDefaults {
+    pub quality: Option<Quality>,
+    pub orientation: Option<Orientation>,
+    pub min_width: Option<u32>,
+    pub min_height: Option<u32>,
+    pub min_duration: Option<u32>,
+    pub max_duration: Option<u32>,
+    pub max_file_size_mb: Option<u64>,
+}
+
+impl JobDefaults {
+    /// Fills the options a user left out, so a stored job is complete on its own.
+    pub fn apply(&self, options: &mut JobOptions) {
+        options.quality = options.quality.or(self.quality);
+        options.orientation = options.orientation.or(self.orientation);
+        options.min_width = options.min_width.or(self.min_width);
+        options.min_height = options.min_height.or(self.min_height);
+        options.min_duration = options.min_duration.or(self.min_duration);
+        options.max_duration = options.max_duration.or(self.max_duration);
+        options.max_file_size_mb = options.max_file_size_mb.or(self.max_file_size_mb);
+    }
+}
+
+/// The daemon's (and the client's) resolved configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub mode: Mode,
+    /// The file that was read, if any.
+    pub file: Option<PathBuf>,
+    pub socket: PathBuf,
+    pub state_dir: PathBuf,
+    pub library_dir: PathBuf,
+    /// Explicit database path; otherwise `<state_dir>/vfetch.db`.
+    database: Option<PathBuf>,
+    pub parallel_downloads: u32,
+    pub defaults: JobDefaults,
+    pub sources: BTreeMap<SourceKind, SourceConfig>,
+}
+
+/// A bad key or value, naming both and where it came from.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{origin}: key `{key}`: {message}")]
+    Value {
+        origin: String,
+        key: String,
+        message: String,
+    },
+    #[error("{origin}: unknown key `{key}` (known keys: {known})")]
+    UnknownKey {
+        origin: String,
+        key: String,
+        known: String,
+    },
+    #[error("cannot read config file {path}: {message}")]
+    File { path: PathBuf, message: String },
+}
+
+/// Where the environment's values come from; a function so tests need not touch the process env.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Flags given on the command line, applied last.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub socket: Option<PathBuf>,
+    pub state_dir: Option<PathBuf>,
+    pub library_dir: Option<PathBuf>,
+    pub parallel_downloads: Option<u32>,
+}
+
+/// Environment names kept for users of the tool vfetch replaces.
+const LEGACY_ENV: [(&str, &str); 3] = [
+    ("VIDEO_PARALLEL_DOWNLOADS", "parallel_downloads"),
+    ("VIDEO_MAX_FILE_SIZE_MB", "max_file_size_mb"),
+    ("VIDEO_DB_PATH", "database"),
+];
+
+impl Config {
+    /// Built-in defaults for `mode`, before any file, environment or flag.
+    pub fn defaults(mode: Mode, env: EnvLookup<'_>) -> Config {
+        let (socket, state_dir, library_dir) = match mode {
+            Mode::System => (
+                PathBuf::from("/run/vfetchd/vfetchd.sock"),
+                PathBuf::from("/var/lib/vfetchd"),
+                PathBuf::from("/var/lib/vfetchd/library"),
+            ),
+            Mode::User => {
+                let home = env("HOME")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from("."));
+                (
+                    user_socket(env),
+                    xdg_dir(env, "XDG_STATE_HOME", &home, ".local/state").join("vfetchd"),
+                    home.join("Videos").join("vfetch"),
+                )
+            }
+        };
+        let sources = SourceKind::ALL
+            .into_iter()
+            .map(|kind| {
+                (
+                    kind,
+                    SourceConfig {
+                        enabled: true,
+                        api_key: None,
+                        base_url: kind.default_base_url().to_string(),
+                    },
+                )
+            })
+            .collect();
+        Config {
+            mode,
+            file: None,
+            socket,
+            state_dir,
+            library_dir,
+            database: None,
+            parallel_downloads: 4,
+            defaults: JobDefaults::default(),
+            sources,
+        }
+    }
+
+    /// Resolves the whole configuration: defaults, then the file, the environment, the flags.
+    pub fn load(
+        mode: Mode,
+        overrides: &Overrides,
+        env: EnvLookup<'_>,
+    ) -> Result<Config, ConfigError> {
+        let mut config = Config::defaults(mode, env);
+        let explicit = overrides.config_file.clone();
+        let path = explicit
+            .clone()
+            .unwrap_or_else(|| default_config_file(mode, env));
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                config.apply_toml(&text, &path)?;
+                config.file = Some(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {}
+            Err(e) => {
+                return Err(ConfigError::File {
+                    path,
+                    message: e.to_string(),
+                })
+            }
+        }
+        config.apply_env(env)?;
+        config.apply_overrides(overrides)?;
+        Ok(config)
+    }
+
+    /// The SQLite database file.
+    pub fn database(&self) -> PathBuf {
+        self.database
+            .clone()
+            .unwrap_or_else(|| self.state_dir.join("vfetch.db"))
+    }
+
+    /// Where partial downloads live until they are complete and validated.
+    pub fn staging_dir(&self) -> PathBuf {
+        self.state_dir.join("staging")
+    }
+
+    /// Where an autostarted daemon writes its log.
+    pub fn log_file(&self) -> PathBuf {
+        self.state_dir.join("vfetchd.log")
+    }
+
+    /// One source's settings (every source always has an entry).
+    pub fn source(&self, kind: SourceKind) -> &SourceConfig {
+        &self.sources[&kind]
+    }
+
+    /// Every key [`Config::set`] accepts, in the order `config get` shows them.
+    pub fn keys() -> Vec<String> {
+        let mut keys: Vec<String> = [
+            "socket",
+            "state_dir",
+            "library_dir",
+            "database",
+            "parallel_downloads",
+            "default_quality",
+            "orientation",
+            "min_width",
+            "min_height",
+            "min_duration",
+            "max_duration",
+            "max_file_size_mb",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        for kind in SourceKind::ALL {
+            for field in ["enabled", "api_key", "base_url"] {
+                keys.push(format!("sources.{kind}.{field}"));
+            }
+        }
+        keys
+    }
+
+    /// Sets one key from its text form; `origin` names where the value came from in errors.
+    pub fn set(&mut self, key: &str, value: &str, origin: &str) -> Result<(), ConfigError> {
+        let bad = |message: String| ConfigError::Value {
+            origin: origin.to_string(),
+            key: key.to_string(),
+            message,
+        };
+        match key {
+            "socket" => self.socket = non_empty_path(value).map_err(bad)?,
+            "state_dir" => self.state_dir = non_empty_path(value).map_err(bad)?,
+            "library_dir" => self.library_dir = non_empty_path(value).map_err(bad)?,
+            "database" => self.database = Some(non_empty_path(value).map_err(bad)?),
+            "parallel_downloads" => {
+                let n = parse_u64(value).map_err(bad)?;
+                match u32::try_from(n) {
+                    Ok(n) if PARALLEL_RANGE.contains(&n) => self.parallel_downloads = n,
+                    _ => {
+                        return Err(bad(format!(
+                            "must be between {} and {} (got {value})",
+                            PARALLEL_RANGE.start(),
+                            PARALLEL_RANGE.end()
+                        )))
+                    }
+                }
+            }
+            "default_quality" => {
+                self.defaults.quality = Some(value.parse().map_err(|e| bad(format!("{e}")))?)
+            }
+            "orientation" => {
+                self.defaults.orientation = optional(value)
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|e| bad(format!("{e}")))?
+            }
+            "min_width" => self.defaults.min_width = optional_u32(value).map_err(bad)?,
+            "min_height" => self.defaults.min_height = optional_u32(value).map_err(bad)?,
+            "min_duration" => self.defaults.min_duration = optional_u32(value).map_err(bad)?,
+            "max_duration" => self.defaults.max_duration = optional_u32(value).map_err(bad)?,
+            "max_file_size_mb" => {
+                self.defaults.max_file_size_mb = match optional(value) {
+                    None => None,
+                    Some(v) => match parse_u64(v).map_err(bad)? {
+                        0 => return Err(bad("must be at least 1".to_string())),
+                        n => Some(n),
+                    },
+                }
+            }
+            _ => return self.set_source_key(key, value, origin),
+        }
+        Ok(())
+    }
+
+    fn set_source_key(&mut self, key: &str, value: &str, origin: &str) -> Result<(), ConfigError> {
+        let bad = |message: String| ConfigError::Value {
+            origin: origin.to_string(),
+            key: key.to_string(),
+            message,
+        };
+        let unknown = || ConfigError::UnknownKey {
+            origin: origin.to_string(),
+            key: key.to_string(),
+            known: Config::keys().join(", "),
+        };
+        let mut parts = key.splitn(3, '.');
+        let (Some("sources"), Some(name), Some(field)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(unknown());
+        };
+        let kind: SourceKind = name.parse().map_err(|_| unknown())?;
+        let Some(source) = self.sources.get_mut(&kind) else {
+            return Err(unknown());
+        };
+        match field {
+            "enabled" => source.enabled = parse_bool(value).map_err(bad)?,
+            "api_key" => source.api_key = optional(value).map(|v| Secret(v.to_string())),
+            "base_url" => source.base_url = parse_base_url(value).map_err(bad)?,
+            _ => return Err(unknown()),
+        }
+        Ok(())
+    }
+
+    fn apply_toml(&mut self, text: &str, path: &Path) -> Result<(), ConfigError> {
+        let origin = path.display().to_string();
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::File {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        self.apply_table("", &table, &origin)
+    }
+
+    fn apply_table(
+        &mut self,
+        prefix: &str,
+        table: &toml::Table,
+        origin: &str,
+    ) -> Result<(), ConfigError> {
+        for (name, value) in table {
+            let key = format!("{prefix}{name}");
+            let text = match value {
+                toml::Value::Table(inner) => {
+                    if key == "sources" || key.starts_with("sources.") {
+                        self.apply_table(&format!("{key}."), inner, origin)?;
+                        continue;
+                    }
+                    return Err(ConfigError::UnknownKey {
+                        origin: origin.to_string(),
+                        key,
+                        known: Config::keys().join(", "),
+                    });
+                }
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                other => {
+                    return Err(ConfigError::Value {
+                        origin: origin.to_string(),
+                        key,
+                        message: format!("unsupported value type {}", other.type_str()),
+                    })
+                }
+            };
+            self.set(&key, &text, origin)?;
+        }
+        Ok(())
+    }
+
+    fn apply_env(&mut self, env: EnvLookup<'_>) -> Result<(), ConfigError> {
+        for (name, key) in LEGACY_ENV {
+            if let Some(value) = env(name) {
+                self.set(key, &value, &format!("environment variable {name}"))?;
+            }
+        }
+        for (name, kind) in [
+            ("PEXELS_API_KEY", SourceKind::Pexels),
+            ("PIXABAY_API_KEY", SourceKind::Pixabay),
+        ] {
+            if let Some(value) = env(name) {
+                self.set(
+                    &format!("sources.{kind}.api_key"),
+                    &value,
+                    &format!("environment variable {name}"),
+                )?;
+            }
+        }
+        for key in Config::keys() {
+            let name = env_name(&key);
+            if let Some(value) = env(&name) {
+                self.set(&key, &value, &format!("environment variable {name}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_overrides(&mut self, overrides: &Overrides) -> Result<(), ConfigError> {
+        if let Some(p) = &overrides.socket {
+            self.socket = p.clone();
+        }
+        if let Some(p) = &overrides.state_dir {
+            self.state_dir = p.clone();
+        }
+        if let Some(p) = &overrides.library_dir {
+            self.library_dir = p.clone();
+        }
+        if let Some(n) = overrides.parallel_downloads {
+            self.set("parallel_downloads", &n.to_string(), "--parallel-downloads")?;
+        }
+        Ok(())
+    }
+}
+
+/// The environment variable that overrides `key`: `VFETCH_` and the key in upper case, dots as
+/// underscores (`sources.pexels.base_url` → `VFETCH_SOURCES_PEXELS_BASE_URL`).
+pub fn env_name(key: &str) -> String {
+    format!("VFETCH_{}", key.to_ascii_uppercase().replace('.', "_"))
+}
+
+/// The config file read when `--config` is not given.
+pub fn default_config_file(mode: Mode, env: EnvLookup<'_>) -> PathBuf {
+    match mode {
+        Mode::System => PathBuf::from("/etc/vfetchd/config.toml"),
+        Mode::User => {
+            let home = env("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("."));
+            xdg_dir(env, "XDG_CONFIG_HOME", &home, ".config")
+                .join("vfetchd")
+                .join("config.toml")
+        }
+    }
+}
+
+/// `$XDG_RUNTIME_DIR/vfetchd.sock`, or a per-user directory under /tmp when there is none.
+pub fn user_socket(env: EnvLookup<'_>) -> PathBuf {
+    match env("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => PathBuf::from(dir).join("vfetchd.sock"),
+        None => {
+            // SAFETY: getuid has no preconditions and cannot fail.
+            let uid = unsafe { libc::getuid() };
+            PathBuf::from(format!("/tmp/vfetchd-{uid}")).join("vfetchd.sock")
+        }
+    }
+}
+
+fn xdg_dir(env: EnvLookup<'_>, var: &str, home: &Path, fallback: &str) -> PathBuf {
+    env(var)
+        .filter(|d| Path::new(d).is_absolute())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home.join(fallback))
+}
+
+/// An empty string (or "none") clears an optional setting.
+fn optional(value: &str) -> Option<&str> {
+    let v = value.trim();
+    (!v.is_empty() && !v.eq_ignore_ascii_case("none")).then_some(v)
+}
+
+fn non_empty_path(value: &str) -> Result<PathBuf, String> {
+    optional(value)
+        .map(PathBuf::from)
+        .ok_or_else(|| "must be a path".to_string())
+}
+
+fn parse_u64(value: &str) -> Result<u64, String> {
+    value
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| format!("expected a whole number, got {value:?}"))
+}
+
+fn optional_u32(value: &str) -> Result<Option<u32>, String> {
+    optional(value)
+        .map(|v| {
+            let n = parse_u64(v)?;
+            u32::try_from(n).map_err(|_| format!("{n} is too large"))
+        })
+        .transpose()
+}
+
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" => Ok(false),
+        _ => Err(format!("expected true or false, got {value:?}")),
+    }
+}
+
+fn parse_base_url(value: &str) -> Result<String, String> {
+    let url = url::Url::parse(value.trim()).map_err(|e| format!("not a URL ({e}): {value:?}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "expected an http(s) URL with a host, got {value:?}"
+        ));
+    }
+    Ok(value.trim().trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    fn load_text(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, text).unwrap();
+        let overrides = Overrides {
+            config_file: Some(path),
+            ..Default::default()
+        };
+        Config::load(Mode::User, &overrides, &env_of(env))
+    }
+
+    #[test]
+    fn file_then_environment_then_flags() {
+        let config = load_text(
+            "parallel_downloads = 3\n[sources.pexels]\napi_key = \"k1\"\nbase_url = \"http://127.0.0.1:9/\"\n",
+            &[("VFETCH_PARALLEL_DOWNLOADS", "5"), ("HOME", "/home/u")],
+        )
+        .unwrap();
+        assert_eq!(config.parallel_downloads, 5);
+        assert_eq!(
+            config.source(SourceKind::Pexels).base_url,
+            "http://127.0.0.1:9"
+        );
+        assert_eq!(
+            config.source(SourceKind::Pexels).api_key,
+            Some(Secret("k1".into()))
+        );
+        assert!(config
+            .source(SourceKind::Pixabay)
+            .disabled_reason(SourceKind::Pixabay)
+            .is_some());
+    }
+
+    #[test]
+    fn legacy_and_key_environment_names_are_read() {
+        let config = load_text(
+            "",
+            &[
+                ("VIDEO_DB_PATH", "/data/v.db"),
+                ("VIDEO_MAX_FILE_SIZE_MB", "50"),
+                ("PIXABAY_API_KEY", "pk"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(config.database(), PathBuf::from("/data/v.db"));
+        assert_eq!(config.defaults.max_file_size_mb, Some(50));
+        assert!(config.source(SourceKind::Pixabay).api_key.is_some());
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_key_and_origin() {
+        let err = load_text("paralel_downloads = 3", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("paralel_downloads") && err.contains("config.toml"),
+            "{err}"
+        );
+        let err = load_text("parallel_downloads = 0", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("parallel_downloads") && err.contains("between 1 and 32"),
+            "{err}"
+        );
+        let err = load_text("[sources.pexels]\nbase_url = \"ftp://x\"", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sources.pexels.base_url"), "{err}");
+        let err = load_text("[sources.flickr]\nenabled = true", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sources.flickr.enabled"), "{err}");
+        let err = load_text("", &[("VFETCH_DEFAULT_QUALITY", "8k")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("VFETCH_DEFAULT_QUALITY") && err.contains("8k"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let config = load_text("", &[("PEXELS_API_KEY", "SECRET-123")]).unwrap();
+        assert!(!format!("{config:?}").contains("SECRET-123"));
+    }
+
+    #[test]
+    fn user_mode_defaults_follow_xdg() {
+        let env = env_of(&[("XDG_RUNTIME_DIR", "/run/user/7"), ("HOME", "/home/u")]);
+        let config = Config::defaults(Mode::User, &env);
+        assert_eq!(config.socket, PathBuf::from("/run/user/7/vfetchd.sock"));
+        assert_eq!(
+            config.state_dir,
+            PathBuf::from("/home/u/.local/state/vfetchd")
+        );
+        assert_eq!(
+            config.database(),
+            PathBuf::from("/home/u/.local/state/vfetchd/vfetch.db")
+        );
+    }
+}

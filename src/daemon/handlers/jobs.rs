@@ -1,0 +1,52 @@
+//! add, list, show.
+
+use std::sync::Arc;
+
+use crate::daemon::Shared;
+use crate::job::{JobId, NewJob};
+use crate::protocol::{ErrorKind, Event, JobDetail, ListQuery, Response, RpcError};
+use crate::store::jobs;
+
+/// Largest page `list` returns at once.
+const MAX_PAGE: u32 = 1000;
+
+/// Validates, fills config defaults, stores the job queued, and announces it.
+pub async fn add(shared: &Arc<Shared>, mut new: NewJob) -> Result<Response, RpcError> {
+    new.validate()
+        .map_err(|e| RpcError::new(ErrorKind::BadRequest, e.0))?;
+    for source in &new.options.sources {
+        if let Some(reason) = shared.config.source(*source).disabled_reason(*source) {
+            return Err(RpcError::new(
+                ErrorKind::BadRequest,
+                format!("source {source} is {reason}"),
+            ));
+        }
+    }
+    shared.config.defaults.apply(&mut new.options);
+    new.options.validate().map_err(|e| {
+        RpcError::new(
+            ErrorKind::BadRequest,
+            format!("{} (after config defaults)", e.0),
+        )
+    })?;
+    let job = shared.store.run(move |db| jobs::insert(db, &new)).await?;
+    tracing::info!(job = %job.id, theme = %job.theme, count = job.count, priority = job.priority, "job added");
+    shared.publish(Event::Job(job.clone()));
+    Ok(Response::Job(job))
+}
+
+/// Jobs in queue order, filtered and paged.
+pub async fn list(shared: &Arc<Shared>, mut query: ListQuery) -> Result<Response, RpcError> {
+    query.limit = query.limit.clamp(1, MAX_PAGE);
+    let jobs = shared.store.run(move |db| jobs::list(db, &query)).await?;
+    Ok(Response::Jobs(jobs))
+}
+
+/// One job with its downloads.
+pub async fn show(shared: &Arc<Shared>, id: JobId) -> Result<Response, RpcError> {
+    let job = shared.store.run(move |db| jobs::get(db, id)).await?;
+    Ok(Response::Detail(JobDetail {
+        job,
+        downloads: Vec::new(),
+    }))
+}

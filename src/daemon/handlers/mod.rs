@@ -1,0 +1,45 @@
+//! One function per request; this file only dispatches and maps errors to the wire.
+
+mod control;
+mod jobs;
+mod status;
+
+use std::sync::Arc;
+
+use super::Shared;
+use crate::protocol::{ErrorKind, Request, Response, RpcError};
+use crate::store::StoreError;
+
+/// Answers one request; failures become [`Response::Error`].
+pub async fn handle(shared: &Arc<Shared>, request: Request) -> Response {
+    let result = match request {
+        Request::Add(new) => jobs::add(shared, new).await,
+        Request::List(query) => jobs::list(shared, query).await,
+        Request::Show(id) => jobs::show(shared, id).await,
+        Request::Pause(target) => control::pause(shared, target).await,
+        Request::Resume(target) => control::resume(shared, target).await,
+        Request::Cancel(id) => control::cancel(shared, id).await,
+        Request::SetPriority { id, priority } => control::set_priority(shared, id, priority).await,
+        Request::Status => status::status(shared).await,
+        Request::Shutdown => status::shutdown(shared),
+        // The connection task streams events itself; reaching here is a bug in the caller.
+        Request::Subscribe { .. } => Err(RpcError::new(
+            ErrorKind::Protocol,
+            "subscribe is handled by the connection",
+        )),
+    };
+    result.unwrap_or_else(Response::Error)
+}
+
+impl From<StoreError> for RpcError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::JobNotFound(_) => RpcError::new(ErrorKind::NotFound, error.to_string()),
+            StoreError::Transition { .. } => RpcError::new(ErrorKind::Conflict, error.to_string()),
+            other => {
+                tracing::error!(error = %other, "store failure");
+                RpcError::new(ErrorKind::Internal, format!("internal error: {other}"))
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! status and shutdown: the daemon itself.
+
+use std::sync::Arc;
+
+use crate::daemon::Shared;
+use crate::protocol::{Response, RpcError, SourceStatus, StatusView, PROTOCOL_VERSION};
+use crate::source_kind::SourceKind;
+use crate::store::jobs;
+
+/// Version, uptime, paths, queue depth by state and each source's health.
+pub async fn status(shared: &Arc<Shared>) -> Result<Response, RpcError> {
+    let counts = shared.store.run(|db| jobs::count_by_state(db)).await?;
+    let config = &shared.config;
+    let sources = SourceKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let source = config.source(kind);
+            let reason = source.disabled_reason(kind);
+            SourceStatus {
+                source: kind,
+                enabled: reason.is_none(),
+                state: reason.unwrap_or("ok").to_string(),
+                base_url: source.base_url.clone(),
+            }
+        })
+        .collect();
+    Ok(Response::Status(StatusView {
+        daemon_version: env!("CARGO_PKG_VERSION").to_string(),
+        protocol_version: PROTOCOL_VERSION,
+        pid: std::process::id(),
+        uptime_secs: shared.started.elapsed().as_secs(),
+        socket: config.socket.display().to_string(),
+        database: shared.store.path().display().to_string(),
+        library_dir: config.library_dir.display().to_string(),
+        jobs: counts,
+        active_downloads: 0,
+        parallel_downloads: config.parallel_downloads,
+        sources,
+    }))
+}
+
+/// Starts a graceful stop, exactly as SIGTERM does; the answer goes out first.
+pub fn shutdown(shared: &Arc<Shared>) -> Result<Response, RpcError> {
+    shared.shutdown.cancel();
+    Ok(Response::ShuttingDown)
+}

@@ -1,0 +1,160 @@
+//! The accept loop and one task per connection: handshake, then requests, or an event stream.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use interprocess::local_socket::tokio::prelude::*;
+use interprocess::local_socket::tokio::{Listener, Stream};
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::task::TaskTracker;
+
+use super::{handlers, Shared};
+use crate::ipc::server::Peer;
+use crate::ipc::{Connection, IpcError};
+use crate::job::JobId;
+use crate::protocol::{
+    ErrorKind, Event, Hello, HelloReply, Request, Response, RpcError, PROTOCOL_VERSION,
+};
+
+/// A client that connects and says nothing is dropped after this long.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// A subscriber that does not read for this long is disconnected rather than kept forever.
+const EVENT_SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Accepts connections until shutdown; each gets its own task so none can block another.
+pub async fn serve(listener: Listener, shared: Arc<Shared>, tracker: &TaskTracker) {
+    loop {
+        tokio::select! {
+            _ = shared.shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(stream) => {
+                    tracker.spawn(connection(stream, Arc::clone(&shared)));
+                }
+                Err(e) => {
+                    // Usually EMFILE; back off instead of spinning on the error.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+}
+
+async fn connection(stream: Stream, shared: Arc<Shared>) {
+    let peer = Peer::of(&stream);
+    let mut connection = Connection::new(stream);
+    if let Err(e) = session(&mut connection, &shared, peer).await {
+        tracing::debug!(uid = peer.uid, pid = peer.pid, error = %e, "connection closed with an error");
+    }
+}
+
+async fn session(
+    connection: &mut Connection,
+    shared: &Arc<Shared>,
+    peer: Peer,
+) -> Result<(), IpcError> {
+    let hello = match connection.recv_within::<Hello>(HELLO_TIMEOUT).await {
+        Ok(Some(hello)) => hello,
+        Ok(None) => return Ok(()),
+        Err(e) => {
+            refuse(connection, format!("expected a Hello frame: {e}")).await;
+            return Err(e);
+        }
+    };
+    if hello.protocol_version != PROTOCOL_VERSION {
+        tracing::warn!(
+            uid = peer.uid, pid = peer.pid,
+            client_protocol = hello.protocol_version, client_version = %hello.client_version,
+            "refused client speaking another protocol version"
+        );
+        let message = format!(
+            "vfetchd {} speaks protocol {PROTOCOL_VERSION}, but the client ({}) speaks protocol {}",
+            env!("CARGO_PKG_VERSION"),
+            hello.client_version,
+            hello.protocol_version
+        );
+        return connection
+            .send(&HelloReply::VersionMismatch {
+                daemon_protocol_version: PROTOCOL_VERSION,
+                daemon_version: env!("CARGO_PKG_VERSION").to_string(),
+                message,
+            })
+            .await;
+    }
+    connection
+        .send(&HelloReply::Welcome {
+            protocol_version: PROTOCOL_VERSION,
+            daemon_version: env!("CARGO_PKG_VERSION").to_string(),
+        })
+        .await?;
+
+    loop {
+        let received = tokio::select! {
+            _ = shared.shutdown.cancelled() => return Ok(()),
+            received = connection.recv::<Request>() => received,
+        };
+        let request = match received {
+            Ok(Some(request)) => request,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                refuse(connection, e.to_string()).await;
+                return Err(e);
+            }
+        };
+        if let Request::Subscribe { job } = request {
+            connection.send(&Response::Subscribed).await?;
+            return stream_events(connection, shared, job).await;
+        }
+        if request.changes_state() {
+            // journalctl then shows who paused or cancelled what.
+            tracing::info!(uid = peer.uid, pid = peer.pid, request = ?request, "request");
+        }
+        let response = handlers::handle(shared, request).await;
+        connection.send(&response).await?;
+    }
+}
+
+/// Tells the peer why its connection is being closed, if it still listens.
+async fn refuse(connection: &mut Connection, message: String) {
+    let error = RpcError::new(ErrorKind::Protocol, message);
+    let _ = tokio::time::timeout(
+        Duration::from_secs(1),
+        connection.send(&Response::Error(error)),
+    )
+    .await;
+}
+
+/// Forwards events to a subscriber until it disconnects or the daemon stops.
+async fn stream_events(
+    connection: &mut Connection,
+    shared: &Arc<Shared>,
+    job: Option<JobId>,
+) -> Result<(), IpcError> {
+    let mut events = shared.events.subscribe();
+    loop {
+        let event = tokio::select! {
+            _ = shared.shutdown.cancelled() => return Ok(()),
+            // Anything from the client (or its going away) ends the stream.
+            _ = connection.recv::<Request>() => return Ok(()),
+            event = events.recv() => event,
+        };
+        let event = match event {
+            Ok(event) if concerns(&event, job) => event,
+            Ok(_) => continue,
+            Err(RecvError::Lagged(dropped)) => Event::Lagged { dropped },
+            Err(RecvError::Closed) => return Ok(()),
+        };
+        tokio::time::timeout(EVENT_SEND_TIMEOUT, connection.send(&Response::Event(event)))
+            .await
+            .map_err(|_| IpcError::Timeout(EVENT_SEND_TIMEOUT))??;
+    }
+}
+
+fn concerns(event: &Event, job: Option<JobId>) -> bool {
+    match (event, job) {
+        (_, None) => true,
+        (Event::Job(j), Some(id)) => j.id == id,
+        (Event::Download(d), Some(id)) => d.job_id == id,
+        (Event::Lagged { .. }, _) => true,
+    }
+}

@@ -1,0 +1,98 @@
+//! The download vocabulary: one candidate the scheduler decided to fetch, and its life cycle.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::job::{names, InvalidInput};
+
+/// A download's identity; also names its staging file `<id>.part`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DownloadId(pub i64);
+
+impl fmt::Display for DownloadId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Where a download is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DownloadState {
+    /// Waiting for a slot.
+    Queued,
+    /// Bytes are flowing.
+    Running,
+    /// Stopped at a clean offset by the user or by a full disk; resumes from there.
+    Paused,
+    /// In the library, validated.
+    Done,
+    /// Gave up after retries; the job fetches another candidate.
+    Failed,
+    /// Same content as a file already in the library.
+    Duplicate,
+    /// Not a playable video.
+    Invalid,
+    /// Its job was cancelled.
+    Cancelled,
+}
+
+impl DownloadState {
+    /// Every state.
+    pub const ALL: [DownloadState; 8] = [
+        DownloadState::Queued,
+        DownloadState::Running,
+        DownloadState::Paused,
+        DownloadState::Done,
+        DownloadState::Failed,
+        DownloadState::Duplicate,
+        DownloadState::Invalid,
+        DownloadState::Cancelled,
+    ];
+
+    /// The lower-case name used in the database and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DownloadState::Queued => "queued",
+            DownloadState::Running => "running",
+            DownloadState::Paused => "paused",
+            DownloadState::Done => "done",
+            DownloadState::Failed => "failed",
+            DownloadState::Duplicate => "duplicate",
+            DownloadState::Invalid => "invalid",
+            DownloadState::Cancelled => "cancelled",
+        }
+    }
+
+    /// A finished download never changes state again.
+    pub fn is_terminal(self) -> bool {
+        !matches!(
+            self,
+            DownloadState::Queued | DownloadState::Running | DownloadState::Paused
+        )
+    }
+}
+
+impl fmt::Display for DownloadState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DownloadState {
+    type Err = InvalidInput;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DownloadState::ALL
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| {
+                InvalidInput(format!(
+                    "unknown download state {s:?}: expected one of {}",
+                    names(DownloadState::ALL.iter().map(|d| d.as_str()))
+                ))
+            })
+    }
+}

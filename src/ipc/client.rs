@@ -1,0 +1,109 @@
+//! The client's side of the socket: connect, handshake, request, and follow events.
+
+use std::io;
+use std::path::Path;
+use std::time::Duration;
+
+use interprocess::local_socket::tokio::prelude::*;
+use interprocess::local_socket::tokio::Stream;
+use interprocess::local_socket::GenericFilePath;
+use thiserror::Error;
+
+use super::{Connection, IpcError};
+use crate::protocol::{Event, Hello, HelloReply, Request, Response, RpcError, PROTOCOL_VERSION};
+
+/// How long a client waits for any single answer before calling the daemon stuck.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Why a client could not get an answer.
+#[derive(Debug, Error)]
+pub enum ClientError {
+    #[error("cannot reach vfetchd at {path}: {source}")]
+    Unreachable { path: String, source: io::Error },
+    #[error("vfetchd speaks protocol {daemon} (vfetchd {daemon_version}) but this vfetchctl speaks protocol {client} (vfetchctl {client_version}); upgrade the older one")]
+    VersionMismatch {
+        daemon: u32,
+        daemon_version: String,
+        client: u32,
+        client_version: String,
+    },
+    #[error(transparent)]
+    Refused(#[from] RpcError),
+    #[error("connection to vfetchd failed: {0}")]
+    Ipc(#[from] IpcError),
+    #[error("vfetchd sent an unexpected answer: {0}")]
+    Unexpected(String),
+}
+
+/// A connection that has completed the handshake.
+pub struct Client {
+    connection: Connection,
+    /// The daemon's own version, from its welcome.
+    pub daemon_version: String,
+}
+
+/// Whether some process accepts connections on `path` (a live daemon, not a stale file).
+pub async fn answers(path: &Path) -> bool {
+    match path.to_fs_name::<GenericFilePath>() {
+        Ok(name) => tokio::time::timeout(Duration::from_secs(2), Stream::connect(name))
+            .await
+            .is_ok_and(|r| r.is_ok()),
+        Err(_) => false,
+    }
+}
+
+impl Client {
+    /// Connects to the daemon at `path` and performs the version handshake.
+    pub async fn connect(path: &Path) -> Result<Client, ClientError> {
+        let unreachable = |source| ClientError::Unreachable {
+            path: path.display().to_string(),
+            source,
+        };
+        let name = path.to_fs_name::<GenericFilePath>().map_err(unreachable)?;
+        let stream = Stream::connect(name).await.map_err(unreachable)?;
+        let mut connection = Connection::new(stream);
+        connection
+            .send(&Hello {
+                protocol_version: PROTOCOL_VERSION,
+                client_version: env!("CARGO_PKG_VERSION").to_string(),
+            })
+            .await?;
+        match connection.recv_within::<HelloReply>(REPLY_TIMEOUT).await? {
+            Some(HelloReply::Welcome { daemon_version, .. }) => Ok(Client {
+                connection,
+                daemon_version,
+            }),
+            Some(HelloReply::VersionMismatch {
+                daemon_protocol_version,
+                daemon_version,
+                ..
+            }) => Err(ClientError::VersionMismatch {
+                daemon: daemon_protocol_version,
+                daemon_version,
+                client: PROTOCOL_VERSION,
+                client_version: env!("CARGO_PKG_VERSION").to_string(),
+            }),
+            None => Err(IpcError::Closed.into()),
+        }
+    }
+
+    /// Sends one request and returns its answer; a refusal becomes [`ClientError::Refused`].
+    pub async fn request(&mut self, request: &Request) -> Result<Response, ClientError> {
+        self.connection.send(request).await?;
+        match self.connection.recv_within(REPLY_TIMEOUT).await? {
+            Some(Response::Error(e)) => Err(ClientError::Refused(e)),
+            Some(response) => Ok(response),
+            None => Err(IpcError::Closed.into()),
+        }
+    }
+
+    /// After a subscribe, waits for the next event; `None` when the daemon closed the stream.
+    pub async fn next_event(&mut self) -> Result<Option<Event>, ClientError> {
+        match self.connection.recv::<Response>().await? {
+            Some(Response::Event(event)) => Ok(Some(event)),
+            Some(Response::Error(e)) => Err(ClientError::Refused(e)),
+            Some(other) => Err(ClientError::Unexpected(format!("{other:?}"))),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! vfetch: a daemon that finds stock videos on a theme and downloads them into a curated,
+//! de-duplicated, validated library, and the client that controls it.
+//!
+//! Data flows one way: `ipc` frames → `daemon` handlers → `store` (the single source of truth)
+//! → scheduler → workers → events back to subscribers. `cli` renders for `vfetchctl`.
+
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod download;
+pub mod ipc;
+pub mod job;
+pub mod protocol;
+pub mod source_kind;
+pub mod store;
+pub mod timestamp;

@@ -1,0 +1,209 @@
+//! The wire vocabulary shared by `vfetchd` and `vfetchctl`. No I/O lives here.
+//!
+//! A connection opens with [`Hello`] / [`HelloReply`], whose shapes never change so that any two
+//! versions can tell each other apart; after that every [`Request`] gets exactly one
+//! [`Response`], except [`Request::Subscribe`], after which the daemon streams
+//! [`Response::Event`]s until the client goes away.
+
+mod codec;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use codec::{decode, encode, CodecError};
+
+use crate::download::{DownloadId, DownloadState};
+use crate::job::{Job, JobId, JobState, NewJob};
+use crate::source_kind::SourceKind;
+
+/// Bumped whenever `Request`, `Response` or `Event` change shape.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Largest frame either side accepts; a bigger length prefix closes the connection.
+pub const MAX_FRAME_BYTES: usize = 1 << 20;
+
+/// The first frame a client sends. Its layout is frozen across versions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hello {
+    pub protocol_version: u32,
+    pub client_version: String,
+}
+
+/// The daemon's answer to [`Hello`]. Its layout is frozen across versions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum HelloReply {
+    Welcome {
+        protocol_version: u32,
+        daemon_version: String,
+    },
+    VersionMismatch {
+        daemon_protocol_version: u32,
+        daemon_version: String,
+        message: String,
+    },
+}
+
+/// What a client may ask of the daemon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Create a job; answered with [`Response::Job`].
+    Add(NewJob),
+    /// Jobs in queue order; answered with [`Response::Jobs`].
+    List(ListQuery),
+    /// One job with its downloads; answered with [`Response::Detail`].
+    Show(JobId),
+    /// Stop work at clean offsets; answered with [`Response::Jobs`] (those that changed).
+    Pause(Target),
+    /// Queue paused work again; answered with [`Response::Jobs`] (those that changed).
+    Resume(Target),
+    /// Stop a job for good; answered with [`Response::Job`].
+    Cancel(JobId),
+    /// Change a job's priority (larger runs first); answered with [`Response::Job`].
+    SetPriority { id: JobId, priority: i32 },
+    /// Daemon health and queue summary; answered with [`Response::Status`].
+    Status,
+    /// Stop the daemon gracefully, as on SIGTERM; answered with [`Response::ShuttingDown`].
+    Shutdown,
+    /// Stream events (optionally for one job); answered with [`Response::Subscribed`] and then
+    /// [`Response::Event`]s.
+    Subscribe { job: Option<JobId> },
+}
+
+impl Request {
+    /// Whether the request changes state, so the daemon logs who asked for it.
+    pub fn changes_state(&self) -> bool {
+        !matches!(
+            self,
+            Request::List(_) | Request::Show(_) | Request::Status | Request::Subscribe { .. }
+        )
+    }
+}
+
+/// Which jobs a pause or resume applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Target {
+    Job(JobId),
+    All,
+}
+
+/// Filters and paging for [`Request::List`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListQuery {
+    /// Only jobs in these states; empty means all.
+    pub states: Vec<JobState>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// The daemon's answer to one request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    Job(Job),
+    Jobs(Vec<Job>),
+    Detail(JobDetail),
+    Status(StatusView),
+    ShuttingDown,
+    Subscribed,
+    Event(Event),
+    Error(RpcError),
+}
+
+/// Something that happened in the daemon, after it was written to the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    /// A job changed state or progress.
+    Job(Job),
+    /// A download changed state.
+    Download(DownloadView),
+    /// The subscriber fell behind and this many events were dropped for it.
+    Lagged { dropped: u64 },
+}
+
+/// Why a request was refused; `kind` decides the client's exit code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct RpcError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl RpcError {
+    /// An error of `kind` with a one-line message.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        RpcError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// The classes of refusal a client can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The request's values are not acceptable.
+    BadRequest,
+    /// The job (or other object) does not exist.
+    NotFound,
+    /// The object exists but is in a state that does not allow this.
+    Conflict,
+    /// The frame could not be understood.
+    Protocol,
+    /// The daemon is stopping and takes no new work.
+    ShuttingDown,
+    /// Something failed inside the daemon; its log has the details.
+    Internal,
+}
+
+/// A download as clients see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DownloadView {
+    pub id: DownloadId,
+    pub job_id: JobId,
+    pub source: SourceKind,
+    pub source_id: String,
+    pub url: String,
+    pub state: DownloadState,
+    pub bytes: u64,
+    pub total: Option<u64>,
+    /// Bytes per second over the current attempt, while running.
+    pub speed: Option<f64>,
+    pub sha256: Option<String>,
+    pub path: Option<String>,
+    pub error: Option<String>,
+}
+
+/// One job and its downloads, for `show`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobDetail {
+    pub job: Job,
+    pub downloads: Vec<DownloadView>,
+}
+
+/// Daemon health, for `status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusView {
+    pub daemon_version: String,
+    pub protocol_version: u32,
+    pub pid: u32,
+    pub uptime_secs: u64,
+    pub socket: String,
+    pub database: String,
+    pub library_dir: String,
+    /// Number of jobs in each state (every state present, zero included).
+    pub jobs: BTreeMap<String, u64>,
+    pub active_downloads: u32,
+    pub parallel_downloads: u32,
+    pub sources: Vec<SourceStatus>,
+}
+
+/// One source's health line in `status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceStatus {
+    pub source: SourceKind,
+    pub enabled: bool,
+    /// "ok", or why the source is off, e.g. "disabled: no API key".
+    pub state: String,
+    pub base_url: String,
+}

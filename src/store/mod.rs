@@ -1,0 +1,125 @@
+//! The single source of truth: SQLite in WAL mode. The only module that speaks SQL.
+//!
+//! One connection behind a mutex serves the whole daemon; calls run on tokio's blocking pool so
+//! a slow disk never stalls the async workers. Each table group has its own file of named
+//! queries; every state change is one transaction.
+
+pub mod jobs;
+mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use thiserror::Error;
+
+use crate::job::{InvalidInput, JobId, JobState};
+
+/// Why a store operation failed.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("database {path} has schema version {found}, newer than this vfetchd understands ({supported}); upgrade vfetchd")]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("no job with id {0}")]
+    JobNotFound(JobId),
+    #[error("job {id} is {from}; it cannot become {to}")]
+    Transition {
+        id: JobId,
+        from: JobState,
+        to: JobState,
+    },
+    #[error("stored row is unreadable: {0}")]
+    Corrupt(String),
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+impl From<InvalidInput> for StoreError {
+    fn from(e: InvalidInput) -> Self {
+        StoreError::Corrupt(e.0)
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
+/// A handle on the database, cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    connection: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let open_error = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut connection = Connection::open(path).map_err(open_error)?;
+        connection
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(open_error)?;
+        // WAL lets readers proceed during a write; NORMAL is durable across process crashes
+        // (the kill -9 case) and only risks the last transactions on power loss.
+        connection
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA foreign_keys = ON;",
+            )
+            .map_err(open_error)?;
+        migrations::apply(&mut connection, path)?;
+        Ok(Store {
+            connection: Arc::new(Mutex::new(connection)),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` with the connection on the blocking pool.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock cannot leave SQLite half-written (transactions roll
+            // back on drop), so a poisoned lock is still safe to use.
+            let mut guard = connection.lock().unwrap_or_else(|p| p.into_inner());
+            work(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Runs `work` on the calling thread; for start-up and tests, outside the async runtime.
+    pub fn run_blocking<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut guard = self.connection.lock().unwrap_or_else(|p| p.into_inner());
+        work(&mut guard)
+    }
+}

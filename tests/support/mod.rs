@@ -1,0 +1,268 @@
+//! Shared test harness: a real `vfetchd` in a temp dir with its own socket and database.
+#![allow(dead_code)]
+
+pub mod frames;
+
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Path of a binary cargo built for these tests.
+pub fn bin(name: &str) -> PathBuf {
+    match name {
+        "vfetchd" => PathBuf::from(env!("CARGO_BIN_EXE_vfetchd")),
+        "vfetchctl" => PathBuf::from(env!("CARGO_BIN_EXE_vfetchctl")),
+        other => panic!("unknown binary {other}"),
+    }
+}
+
+/// Waits until `check` holds, or panics with `what` after `limit`.
+pub fn wait_until(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if check() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out after {limit:?} waiting for {what}");
+}
+
+/// A daemon under test. Dropping it kills the process and removes its directory.
+pub struct Daemon {
+    pub dir: tempfile::TempDir,
+    pub config_path: PathBuf,
+    pub socket: PathBuf,
+    child: Option<Child>,
+}
+
+impl Daemon {
+    /// Starts a daemon whose sources all point at a closed port (nothing leaves the machine).
+    pub fn start() -> Daemon {
+        Daemon::start_with("")
+    }
+
+    /// Starts a daemon with extra TOML appended to its config file.
+    pub fn start_with(extra_toml: &str) -> Daemon {
+        let mut daemon = Daemon::configure(extra_toml);
+        daemon.spawn();
+        daemon
+    }
+
+    /// Writes the config and directories but does not start the process.
+    pub fn configure(extra_toml: &str) -> Daemon {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        let socket = root.join("run").join("vfetchd.sock");
+        let config_path = root.join("config.toml");
+        let mut text = format!(
+            "socket = {:?}\nstate_dir = {:?}\nlibrary_dir = {:?}\n",
+            socket,
+            root.join("state"),
+            root.join("library")
+        );
+        text.push_str(extra_toml);
+        if !extra_toml.contains("[sources.") {
+            // Port 9 (discard) is closed here: a test never reaches a real provider by accident.
+            for source in ["pexels", "pixabay", "wikimedia", "archive"] {
+                text.push_str(&format!(
+                    "\n[sources.{source}]\nbase_url = \"http://127.0.0.1:9\"\n"
+                ));
+            }
+        }
+        std::fs::write(&config_path, text).expect("write config");
+        Daemon {
+            dir,
+            config_path,
+            socket,
+            child: None,
+        }
+    }
+
+    /// The state directory (database, staging, log).
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    /// The daemon's log file (its stderr).
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("vfetchd.log")
+    }
+
+    /// The daemon's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Starts the process and waits until its socket answers.
+    pub fn spawn(&mut self) {
+        assert!(self.child.is_none(), "daemon already running");
+        let child = self.command().spawn().expect("spawn vfetchd");
+        self.child = Some(child);
+        let socket = self.socket.clone();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if UnixStream::connect(&socket).is_ok() {
+                return;
+            }
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!("vfetchd exited during start-up ({status}):\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "vfetchd did not answer on {}:\n{}",
+            socket.display(),
+            self.log()
+        );
+    }
+
+    /// A `vfetchd` command for this daemon's config, logging to its log file.
+    pub fn command(&self) -> Command {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("open log");
+        let mut command = Command::new(bin("vfetchd"));
+        command
+            .arg("--config")
+            .arg(&self.config_path)
+            .arg("-v")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log);
+        command
+    }
+
+    /// The process id, while running.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("daemon running").id()
+    }
+
+    /// SIGKILL: no chance to clean up, as in a crash.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM, then waits for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("daemon running");
+        // SAFETY: kill(2) on our own child's pid with a valid signal number.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!(
+                    "vfetchd did not stop within 10 s of SIGTERM:\n{}",
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for the process to exit by itself (e.g. after `shutdown`).
+    pub fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("daemon running");
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("vfetchd did not exit within {limit:?}:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Runs `vfetchctl` against this daemon (never autostarting another).
+    pub fn ctl(&self, args: &[&str]) -> Output {
+        Command::new(bin("vfetchctl"))
+            .arg("--config")
+            .arg(&self.config_path)
+            .arg("--no-autostart")
+            .args(args)
+            .env_remove("VFETCH_SOCKET")
+            .output()
+            .expect("run vfetchctl")
+    }
+
+    /// Runs `vfetchctl ... --json`, asserts success, and parses its output.
+    pub fn ctl_json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.ctl(&all);
+        assert!(
+            out.status.success(),
+            "vfetchctl {args:?} failed ({}):\nstdout: {}\nstderr: {}\nlog:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "vfetchctl {args:?} printed invalid JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Adds a job through the CLI and returns its id.
+    pub fn add(&self, args: &[&str]) -> i64 {
+        let mut all = vec!["add"];
+        all.extend_from_slice(args);
+        self.ctl_json(&all)["id"]
+            .as_i64()
+            .expect("add --json prints an id")
+    }
+
+    /// `show <id> --json`.
+    pub fn show(&self, id: i64) -> Value {
+        self.ctl_json(&["show", &id.to_string()])
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Asserts a command failed with `code` and that stderr mentions `needle`.
+pub fn assert_fails(out: &Output, code: i32, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "expected exit {code}; stderr: {stderr}; stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        stderr.to_lowercase().contains(&needle.to_lowercase()),
+        "stderr should mention {needle:?}: {stderr}"
+    );
+}
+
+/// Whether a path exists (for socket checks).
+pub fn exists(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
+}
