@@ -6,11 +6,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use thiserror::Error;
 
 use crate::job::{JobOptions, Orientation, Quality};
 use crate::source_kind::SourceKind;
+use crate::validate::ValidateMode;
 
 /// Bounds of `parallel_downloads`.
 pub const PARALLEL_RANGE: std::ops::RangeInclusive<u32> = 1..=32;
@@ -100,6 +102,14 @@ pub struct Config {
     /// Explicit database path; otherwise `<state_dir>/vfetch.db`.
     database: Option<PathBuf>,
     pub parallel_downloads: u32,
+    /// Downloads from one source running at once.
+    pub per_source_downloads: u32,
+    /// A transfer with no byte for this long is a stall (and retried).
+    pub stall_timeout: Duration,
+    /// Whether finished files are checked with ffprobe.
+    pub validate: ValidateMode,
+    /// The ffprobe program (a name on PATH or a path).
+    pub ffprobe: PathBuf,
     pub defaults: JobDefaults,
     pub sources: BTreeMap<SourceKind, SourceConfig>,
 }
@@ -184,6 +194,10 @@ impl Config {
             library_dir,
             database: None,
             parallel_downloads: 4,
+            per_source_downloads: 4,
+            stall_timeout: Duration::from_secs(30),
+            validate: ValidateMode::Auto,
+            ffprobe: PathBuf::from("ffprobe"),
             defaults: JobDefaults::default(),
             sources,
         }
@@ -248,6 +262,10 @@ impl Config {
             "library_dir",
             "database",
             "parallel_downloads",
+            "per_source_downloads",
+            "stall_timeout_secs",
+            "validate",
+            "ffprobe",
             "default_quality",
             "orientation",
             "min_width",
@@ -292,6 +310,19 @@ impl Config {
                     }
                 }
             }
+            "per_source_downloads" => {
+                let n = parse_u64(value).map_err(bad)?;
+                match u32::try_from(n) {
+                    Ok(n) if PARALLEL_RANGE.contains(&n) => self.per_source_downloads = n,
+                    _ => return Err(bad(format!("must be between 1 and 32 (got {value})"))),
+                }
+            }
+            "stall_timeout_secs" => match parse_u64(value).map_err(bad)? {
+                0 => return Err(bad("must be at least 1".to_string())),
+                n => self.stall_timeout = Duration::from_secs(n),
+            },
+            "validate" => self.validate = value.trim().parse().map_err(|e| bad(format!("{e}")))?,
+            "ffprobe" => self.ffprobe = non_empty_path(value).map_err(bad)?,
             "default_quality" => {
                 self.defaults.quality = Some(value.parse().map_err(|e| bad(format!("{e}")))?)
             }

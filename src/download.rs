@@ -5,7 +5,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::job::{names, InvalidInput};
+use crate::candidate::CandidateId;
+use crate::job::{names, InvalidInput, JobId};
+use crate::source_kind::SourceKind;
 
 /// A download's identity; also names its staging file `<id>.part`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -95,4 +97,29 @@ impl FromStr for DownloadState {
                 ))
             })
     }
+}
+
+/// A download as stored and as clients see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Download {
+    pub id: DownloadId,
+    pub job_id: JobId,
+    pub candidate_id: CandidateId,
+    pub source: SourceKind,
+    pub source_id: String,
+    pub url: String,
+    pub state: DownloadState,
+    /// Bytes durably written (the resume offset), or the final size once done.
+    pub bytes: u64,
+    pub total: Option<u64>,
+    /// Bytes per second over the current attempt, while running.
+    pub speed: Option<f64>,
+    pub attempts: u32,
+    pub sha256: Option<String>,
+    pub path: Option<String>,
+    pub error: Option<String>,
+    /// "valid", "not validated: …", or why the file was rejected.
+    pub validation: Option<String>,
+    /// What ffprobe found, once validated.
+    pub probe: Option<crate::validate::ProbeSummary>,
 }

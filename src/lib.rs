@@ -4,13 +4,20 @@
 //! Data flows one way: `ipc` frames → `daemon` handlers → `store` (the single source of truth)
 //! → scheduler → workers → events back to subscribers. `cli` renders for `vfetchctl`.
 
+pub mod candidate;
 pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod download;
+pub mod fetch;
 pub mod ipc;
 pub mod job;
+pub mod library;
 pub mod protocol;
+pub mod retry;
+pub mod scheduler;
 pub mod source_kind;
+pub mod sources;
 pub mod store;
 pub mod timestamp;
+pub mod validate;

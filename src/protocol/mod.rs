@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 pub use codec::{decode, encode, CodecError};
 
-use crate::download::{DownloadId, DownloadState};
+use crate::candidate::StoredCandidate;
+use crate::download::Download;
 use crate::job::{Job, JobId, JobState, NewJob};
 use crate::source_kind::SourceKind;
 
@@ -115,7 +116,7 @@ pub enum Event {
     /// A job changed state or progress.
     Job(Job),
     /// A download changed state.
-    Download(DownloadView),
+    Download(Download),
     /// The subscriber fell behind and this many events were dropped for it.
     Lagged { dropped: u64 },
 }
@@ -156,29 +157,12 @@ pub enum ErrorKind {
     Internal,
 }
 
-/// A download as clients see it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DownloadView {
-    pub id: DownloadId,
-    pub job_id: JobId,
-    pub source: SourceKind,
-    pub source_id: String,
-    pub url: String,
-    pub state: DownloadState,
-    pub bytes: u64,
-    pub total: Option<u64>,
-    /// Bytes per second over the current attempt, while running.
-    pub speed: Option<f64>,
-    pub sha256: Option<String>,
-    pub path: Option<String>,
-    pub error: Option<String>,
-}
-
-/// One job and its downloads, for `show`.
+/// One job with its downloads and candidates, for `show`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobDetail {
     pub job: Job,
-    pub downloads: Vec<DownloadView>,
+    pub downloads: Vec<Download>,
+    pub candidates: Vec<StoredCandidate>,
 }
 
 /// Daemon health, for `status`.

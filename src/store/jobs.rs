@@ -101,7 +101,52 @@ fn set_state(db: &Connection, id: JobId, to: JobState) -> Result<(), StoreError>
         "UPDATE jobs SET state = ?2, updated_at = ?3 WHERE id = ?1",
         params![id.0, to.as_str(), Timestamp::now().0],
     )?;
-    Ok(())
+    super::downloads::follow_job_state(db, id, to)
+}
+
+/// Moves a job to `to` and appends why (for failures), in one transaction.
+pub fn transition_with_errors(
+    db: &mut Connection,
+    id: JobId,
+    to: JobState,
+    errors: &[String],
+) -> Result<Job, StoreError> {
+    let tx = db.transaction()?;
+    set_state(&tx, id, to)?;
+    let job = add_errors(&tx, id, errors)?;
+    tx.commit()?;
+    Ok(job)
+}
+
+/// Most reasons a job keeps; later ones are dropped so a flaky source cannot grow a row forever.
+const MAX_ERRORS: usize = 20;
+
+/// Appends one-line reasons to a job's errors (skipping repeats).
+pub fn add_errors(db: &Connection, id: JobId, notes: &[String]) -> Result<Job, StoreError> {
+    let mut job = get(db, id)?;
+    for note in notes {
+        if job.errors.len() < MAX_ERRORS && !job.errors.contains(note) {
+            job.errors.push(note.clone());
+        }
+    }
+    db.execute(
+        "UPDATE jobs SET errors = ?2, updated_at = ?3 WHERE id = ?1",
+        params![
+            id.0,
+            serde_json::to_string(&job.errors)?,
+            Timestamp::now().0
+        ],
+    )?;
+    get(db, id)
+}
+
+/// Jobs the scheduler must look at: queued, searching or downloading, in queue order.
+pub fn runnable(db: &Connection) -> Result<Vec<Job>, StoreError> {
+    let mut statement = db.prepare(&format!(
+        "{SELECT_JOB} WHERE state IN ('queued', 'searching', 'downloading') ORDER BY priority DESC, created_at, id"
+    ))?;
+    let rows = statement.query_map([], job_from_row)?;
+    rows.map(|r| r?).collect()
 }
 
 /// Moves every job that may make the move to `to`; returns those that changed.

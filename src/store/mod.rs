@@ -4,8 +4,11 @@
 //! a slow disk never stalls the async workers. Each table group has its own file of named
 //! queries; every state change is one transaction.
 
+pub mod candidates;
+pub mod downloads;
 pub mod jobs;
 mod migrations;
+pub mod searches;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

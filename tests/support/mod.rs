@@ -1,6 +1,7 @@
 //! Shared test harness: a real `vfetchd` in a temp dir with its own socket and database.
 #![allow(dead_code)]
 
+pub mod fake_provider;
 pub mod frames;
 
 use std::os::unix::net::UnixStream;
@@ -31,16 +32,43 @@ pub fn wait_until(limit: Duration, what: &str, mut check: impl FnMut() -> bool) 
     panic!("timed out after {limit:?} waiting for {what}");
 }
 
+/// A `[sources.*]` config block: every source at `base_url`, only `enabled` ones switched on,
+/// keyed sources with the given keys.
+pub fn sources_config(
+    base_url: &str,
+    enabled: &[&str],
+    pexels_key: &str,
+    pixabay_key: &str,
+) -> String {
+    let mut text = String::new();
+    for source in ["pexels", "pixabay", "wikimedia", "archive"] {
+        text.push_str(&format!(
+            "\n[sources.{source}]\nbase_url = \"{base_url}\"\nenabled = {}\n",
+            enabled.contains(&source)
+        ));
+        match source {
+            "pexels" => text.push_str(&format!("api_key = \"{pexels_key}\"\n")),
+            "pixabay" => text.push_str(&format!("api_key = \"{pixabay_key}\"\n")),
+            _ => {}
+        }
+    }
+    text
+}
+
 /// A daemon under test. Dropping it kills the process and removes its directory.
 pub struct Daemon {
     pub dir: tempfile::TempDir,
     pub config_path: PathBuf,
     pub socket: PathBuf,
     child: Option<Child>,
+    /// Accepts connections into its backlog and never answers: searches hang instead of failing,
+    /// so queue tests see jobs that stay put.
+    _tarpit: Option<std::net::TcpListener>,
 }
 
 impl Daemon {
-    /// Starts a daemon whose sources all point at a closed port (nothing leaves the machine).
+    /// Starts a daemon whose sources all point at a local server that never answers (nothing
+    /// leaves the machine, and jobs stay in `searching`).
     pub fn start() -> Daemon {
         Daemon::start_with("")
     }
@@ -65,13 +93,17 @@ impl Daemon {
             root.join("library")
         );
         text.push_str(extra_toml);
+        let mut tarpit = None;
         if !extra_toml.contains("[sources.") {
-            // Port 9 (discard) is closed here: a test never reaches a real provider by accident.
-            for source in ["pexels", "pixabay", "wikimedia", "archive"] {
-                text.push_str(&format!(
-                    "\n[sources.{source}]\nbase_url = \"http://127.0.0.1:9\"\n"
-                ));
-            }
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind tarpit");
+            let base = format!("http://{}", listener.local_addr().expect("tarpit address"));
+            text.push_str(&sources_config(
+                &base,
+                &["pexels", "pixabay", "wikimedia", "archive"],
+                "",
+                "",
+            ));
+            tarpit = Some(listener);
         }
         std::fs::write(&config_path, text).expect("write config");
         Daemon {
@@ -79,6 +111,7 @@ impl Daemon {
             config_path,
             socket,
             child: None,
+            _tarpit: tarpit,
         }
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::daemon::Shared;
 use crate::job::{JobId, NewJob};
 use crate::protocol::{ErrorKind, Event, JobDetail, ListQuery, Response, RpcError};
-use crate::store::jobs;
+use crate::store::{candidates, downloads, jobs};
 
 /// Largest page `list` returns at once.
 const MAX_PAGE: u32 = 1000;
@@ -32,6 +32,7 @@ pub async fn add(shared: &Arc<Shared>, mut new: NewJob) -> Result<Response, RpcE
     let job = shared.store.run(move |db| jobs::insert(db, &new)).await?;
     tracing::info!(job = %job.id, theme = %job.theme, count = job.count, priority = job.priority, "job added");
     shared.publish(Event::Job(job.clone()));
+    shared.wake.notify_one();
     Ok(Response::Job(job))
 }
 
@@ -44,9 +45,17 @@ pub async fn list(shared: &Arc<Shared>, mut query: ListQuery) -> Result<Response
 
 /// One job with its downloads.
 pub async fn show(shared: &Arc<Shared>, id: JobId) -> Result<Response, RpcError> {
-    let job = shared.store.run(move |db| jobs::get(db, id)).await?;
-    Ok(Response::Detail(JobDetail {
-        job,
-        downloads: Vec::new(),
-    }))
+    let detail = shared
+        .store
+        .run(move |db| {
+            Ok(JobDetail {
+                job: jobs::get(db, id)?,
+                downloads: downloads::for_job(db, id)?,
+                candidates: candidates::for_job(db, id)?,
+            })
+        })
+        .await?;
+    let mut detail = detail;
+    shared.with_live_progress(&mut detail.downloads);
+    Ok(Response::Detail(detail))
 }

@@ -33,7 +33,7 @@ pub async fn status(shared: &Arc<Shared>) -> Result<Response, RpcError> {
         database: shared.store.path().display().to_string(),
         library_dir: config.library_dir.display().to_string(),
         jobs: counts,
-        active_downloads: 0,
+        active_downloads: shared.running().len() as u32,
         parallel_downloads: config.parallel_downloads,
         sources,
     }))

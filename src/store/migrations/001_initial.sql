@@ -34,7 +34,7 @@ CREATE TABLE candidates (
     mime         TEXT,
     checksum     TEXT,                         -- "sha1:<hex>" or "md5:<hex>" when the source gives one
     rank         INTEGER NOT NULL,             -- order the scheduler tries them in
-    state        TEXT    NOT NULL,             -- new, queued, used, rejected
+    state        TEXT    NOT NULL,             -- new, taken, rejected
     created_at   INTEGER NOT NULL
 );
 -- The same video is never a candidate twice, across jobs.
@@ -48,6 +48,7 @@ CREATE TABLE downloads (
     id             INTEGER PRIMARY KEY,
     job_id         INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
     candidate_id   INTEGER NOT NULL REFERENCES candidates (id) ON DELETE CASCADE,
+    source         TEXT    NOT NULL,                -- copied from the candidate for per-source limits
     state          TEXT    NOT NULL,
     priority       INTEGER NOT NULL,
     job_created_at INTEGER NOT NULL,
@@ -61,6 +62,7 @@ CREATE TABLE downloads (
     path           TEXT,
     duplicate_of   INTEGER REFERENCES downloads (id) ON DELETE SET NULL,
     probe          TEXT,                         -- JSON of the ffprobe summary
+    validation     TEXT,                         -- "valid", "not validated: …" or why it was invalid
     elapsed_ms     INTEGER,
     created_at     INTEGER NOT NULL,
     updated_at     INTEGER NOT NULL,
@@ -70,6 +72,16 @@ CREATE INDEX downloads_pick ON downloads (state, priority DESC, job_created_at, 
 CREATE INDEX downloads_by_job ON downloads (job_id, state);
 CREATE INDEX downloads_by_sha256 ON downloads (sha256) WHERE sha256 IS NOT NULL;
 CREATE INDEX downloads_by_finished ON downloads (finished_at);
+
+-- Per job and source: where lazy paging continues, and whether the source ran dry.
+CREATE TABLE job_sources (
+    job_id    INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    source    TEXT    NOT NULL,
+    next_page INTEGER NOT NULL DEFAULT 1,
+    exhausted INTEGER NOT NULL DEFAULT 0,
+    error     TEXT,
+    PRIMARY KEY (job_id, source)
+);
 
 -- Search history: one row per request sent to a source.
 CREATE TABLE searches (

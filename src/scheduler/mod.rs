@@ -1,0 +1,170 @@
+//! Decides what runs: which jobs search, which candidates become downloads, when a job is done
+//! or failed. Woken by events (new job, search finished, resume), never by a polling loop.
+
+pub mod search;
+pub mod worker;
+
+use std::collections::HashSet;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::daemon::Shared;
+use crate::job::{Job, JobId, JobState};
+use crate::protocol::Event;
+use crate::source_kind::SourceKind;
+use crate::store::{candidates, downloads, jobs, StoreError};
+use worker::Running;
+
+/// Runs until shutdown, re-evaluating runnable jobs each time it is woken.
+pub async fn run(shared: Arc<Shared>) {
+    let searching: Arc<Mutex<HashSet<JobId>>> = Arc::default();
+    loop {
+        if let Err(e) = step(&shared, &searching).await {
+            tracing::error!(error = %e, "scheduler step failed");
+        }
+        tokio::select! {
+            _ = shared.wake.notified() => {}
+            _ = shared.shutdown.cancelled() => break,
+        }
+    }
+}
+
+/// One pass over the runnable jobs, in queue order.
+async fn step(
+    shared: &Arc<Shared>,
+    searching: &Arc<Mutex<HashSet<JobId>>>,
+) -> Result<(), StoreError> {
+    let runnable = shared.store.run(|db| jobs::runnable(db)).await?;
+    for job in runnable {
+        if lock(searching).contains(&job.id) {
+            continue;
+        }
+        let id = job.id;
+        let progress = shared
+            .store
+            .run(move |db| downloads::top_up(db, id))
+            .await?;
+        if progress.done >= progress.count {
+            move_job(shared, &job, JobState::Done, &[]).await?;
+            continue;
+        }
+        let short = progress.done + progress.active < progress.count;
+        let sources_left = shared
+            .store
+            .run(move |db| Ok(candidates::cursors(db, id)?.iter().any(|c| !c.exhausted)))
+            .await?;
+        let never_searched =
+            job.state == JobState::Queued && progress.active == 0 && progress.fresh == 0;
+        if short && (sources_left || never_searched) {
+            if progress.active == 0 {
+                move_job(shared, &job, JobState::Searching, &[]).await?;
+            } else if job.state != JobState::Downloading {
+                move_job(shared, &job, JobState::Downloading, &[]).await?;
+            }
+            start_search(shared, job, searching);
+        } else if progress.active > 0 {
+            if job.state != JobState::Downloading {
+                move_job(shared, &job, JobState::Downloading, &[]).await?;
+            }
+        } else {
+            let reasons = vec![format!(
+                "sources exhausted: found {} of {} videos for {:?}",
+                progress.done, progress.count, job.theme
+            )];
+            move_job(shared, &job, JobState::Failed, &reasons).await?;
+        }
+    }
+    start_downloads(shared).await
+}
+
+/// Fills free download slots in queue order, honouring the global and per-source limits.
+async fn start_downloads(shared: &Arc<Shared>) -> Result<(), StoreError> {
+    loop {
+        if shared.shutdown.is_cancelled() {
+            return Ok(());
+        }
+        let full: Vec<SourceKind> = {
+            let running = shared.running();
+            if running.len() >= shared.config.parallel_downloads as usize {
+                return Ok(());
+            }
+            SourceKind::ALL
+                .into_iter()
+                .filter(|s| {
+                    running.values().filter(|r| r.source == *s).count()
+                        >= shared.config.per_source_downloads as usize
+                })
+                .collect()
+        };
+        let Some(work) = shared
+            .store
+            .run(move |db| downloads::pick_next(db, &full))
+            .await?
+        else {
+            return Ok(());
+        };
+        let cancel = shared.shutdown.child_token();
+        let received = Arc::new(AtomicU64::new(work.offset));
+        shared.running().insert(
+            work.download,
+            Running {
+                job: work.job,
+                source: work.candidate.source,
+                cancel: cancel.clone(),
+                received: Arc::clone(&received),
+                started: Instant::now(),
+                start_offset: work.offset,
+            },
+        );
+        tracing::info!(download = %work.download, job = %work.job, source = %work.candidate.source, offset = work.offset, "download started");
+        shared
+            .workers
+            .spawn(worker::run(Arc::clone(shared), work, cancel, received));
+    }
+}
+
+fn start_search(shared: &Arc<Shared>, job: Job, searching: &Arc<Mutex<HashSet<JobId>>>) {
+    let id = job.id;
+    lock(searching).insert(id);
+    let shared = Arc::clone(shared);
+    let searching = Arc::clone(searching);
+    tokio::spawn(async move {
+        if let Err(e) = search::run(Arc::clone(&shared), job).await {
+            tracing::error!(job = %id, error = %e, "search failed");
+        }
+        lock(&searching).remove(&id);
+        shared.wake.notify_one();
+    });
+}
+
+async fn move_job(
+    shared: &Shared,
+    job: &Job,
+    to: JobState,
+    reasons: &[String],
+) -> Result<(), StoreError> {
+    if job.state == to {
+        return Ok(());
+    }
+    let (id, reasons) = (job.id, reasons.to_vec());
+    let result = shared
+        .store
+        .run(move |db| jobs::transition_with_errors(db, id, to, &reasons))
+        .await;
+    match result {
+        Ok(job) => {
+            tracing::info!(job = %job.id, state = %job.state, done = job.done, count = job.count, "job state");
+            shared.publish(Event::Job(job));
+            Ok(())
+        }
+        // A user paused or cancelled it meanwhile: their decision stands.
+        Err(StoreError::Transition { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The set is only touched briefly and never across an await, so a poisoned lock is still sound.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}

@@ -1,0 +1,285 @@
+//! One running download, from the first byte to a validated, de-duplicated file in the library.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::daemon::Shared;
+use crate::download::{DownloadId, DownloadState};
+use crate::fetch::{self, Checkpoint, FetchError, Fetched, Resume, Target};
+use crate::job::JobId;
+use crate::library;
+use crate::protocol::Event;
+use crate::retry::RetryPolicy;
+use crate::source_kind::SourceKind;
+use crate::store::downloads::{self, Outcome, Work};
+use crate::store::{jobs, StoreError};
+use crate::validate::Verdict;
+
+/// Tries per download; an attempt that moved the offset forward gives one back.
+const DOWNLOAD_RETRY: RetryPolicy = RetryPolicy {
+    max_tries: 5,
+    base: Duration::from_millis(500),
+    cap: Duration::from_secs(60),
+};
+
+/// What the daemon knows about a download while it runs (for show, status, pause).
+pub struct Running {
+    pub job: JobId,
+    pub source: SourceKind,
+    pub cancel: CancellationToken,
+    /// Bytes received so far, durable or not.
+    pub received: Arc<AtomicU64>,
+    pub started: Instant,
+    pub start_offset: u64,
+}
+
+impl Running {
+    /// Bytes per second since this attempt started.
+    pub fn speed(&self) -> f64 {
+        let secs = self.started.elapsed().as_secs_f64().max(0.001);
+        self.received
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.start_offset) as f64
+            / secs
+    }
+}
+
+/// Runs `work` to its end and records the outcome; the caller already marked it running.
+pub async fn run(
+    shared: Arc<Shared>,
+    work: Work,
+    cancel: CancellationToken,
+    received: Arc<AtomicU64>,
+) {
+    let id = work.download;
+    let outcome = match download(&shared, &work, &cancel, &received).await {
+        Ok(Some(fetched)) => finish(&shared, &work, fetched).await,
+        Ok(None) => None,
+        Err(outcome) => Some(outcome),
+    };
+    if let Some(outcome) = outcome {
+        if matches!(outcome, Outcome::Failed { .. }) {
+            // Nothing will resume it: the candidate is replaced by another.
+            let _ = tokio::fs::remove_file(shared.config.staging_dir().join(format!("{id}.part")))
+                .await;
+        }
+        tracing::info!(download = %id, job = %work.job, source = %work.candidate.source, outcome = ?outcome_name(&outcome), "download finished");
+        match shared
+            .store
+            .run(move |db| downloads::finish(db, id, &outcome))
+            .await
+        {
+            Ok(Some(row)) => shared.publish(Event::Download(row)),
+            Ok(None) => {}
+            Err(e) => tracing::error!(download = %id, error = %e, "cannot record download outcome"),
+        }
+    } else {
+        discard_if_cancelled(&shared, id).await;
+    }
+    shared.running_remove(id);
+    let job = work.job;
+    if let Ok(job) = shared.store.run(move |db| jobs::get(db, job)).await {
+        shared.publish(Event::Job(job));
+    }
+    shared.wake.notify_one();
+}
+
+/// Fetches with retries. `Ok(None)`: stopped by pause, cancel or shutdown (offset persisted).
+async fn download(
+    shared: &Arc<Shared>,
+    work: &Work,
+    cancel: &CancellationToken,
+    received: &AtomicU64,
+) -> Result<Option<Fetched>, Outcome> {
+    let id = work.download;
+    let mut resume = Resume {
+        offset: work.offset,
+        etag: work.etag.clone(),
+        last_modified: work.last_modified.clone(),
+    };
+    let mut tries = 0;
+    loop {
+        let target = Target {
+            url: work.candidate.url.clone(),
+            part: shared.config.staging_dir().join(format!("{id}.part")),
+            resume: resume.clone(),
+            max_bytes: work.max_file_size_mb.map(|mb| mb.saturating_mul(1 << 20)),
+            checksum: work.candidate.checksum.clone(),
+            stall_timeout: shared.config.stall_timeout,
+        };
+        let before = resume.offset;
+        let mut last = None::<Checkpoint>;
+        let result = fetch::fetch(&shared.http, &target, received, cancel, |cp: Checkpoint| {
+            last = Some(cp.clone());
+            let store = shared.store.clone();
+            async move {
+                if let Err(e) = store
+                    .run(move |db| downloads::checkpoint(db, id, &cp))
+                    .await
+                {
+                    tracing::warn!(download = %id, error = %e, "cannot store offset");
+                }
+            }
+        })
+        .await;
+        if let Some(cp) = last {
+            resume = Resume {
+                offset: cp.offset,
+                etag: cp.etag,
+                last_modified: cp.last_modified,
+            };
+        }
+        tries += 1;
+        let error = match result {
+            Ok(fetched) if fetched.checksum_ok == Some(false) => {
+                // The provider's own checksum disagrees: the bytes are wrong, start over.
+                resume = Resume::default();
+                FetchError::Io("checksum published by the provider does not match".to_string())
+            }
+            Ok(fetched) => return Ok(Some(fetched)),
+            Err(FetchError::Cancelled) => return Ok(None),
+            Err(FetchError::DiskFull(message)) => {
+                tracing::error!(download = %id, "disk full; download paused with its offset kept");
+                return Err(Outcome::Paused {
+                    reason: format!("disk full: {message}"),
+                });
+            }
+            Err(e) => e,
+        };
+        let reason = error.to_string();
+        tracing::info!(download = %id, job = %work.job, source = %work.candidate.source, tries, error = %reason, "download attempt failed");
+        let note = reason.clone();
+        let _ = shared
+            .store
+            .run(move |db| downloads::attempt_failed(db, id, &note))
+            .await;
+        let checksum_failure = matches!(&error, FetchError::Io(m) if m.starts_with("checksum"));
+        if !(error.is_retryable() || checksum_failure) {
+            return Err(Outcome::Failed { reason });
+        }
+        if resume.offset > before {
+            // Progress was made: this try does not count against the budget.
+            tries -= 1;
+        }
+        if !DOWNLOAD_RETRY.may_retry(tries) {
+            return Err(Outcome::Failed {
+                reason: format!("gave up after {tries} tries: {reason}"),
+            });
+        }
+        let wait = DOWNLOAD_RETRY.delay(tries.max(1), error.retry_after());
+        tokio::select! {
+            _ = cancel.cancelled() => return Ok(None),
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// Validation, de-duplication and placement of a complete `.part`, one download at a time so two
+/// identical files finishing together cannot both enter the library.
+async fn finish(shared: &Arc<Shared>, work: &Work, fetched: Fetched) -> Option<Outcome> {
+    let id = work.download;
+    let part = shared.config.staging_dir().join(format!("{id}.part"));
+    let started = Instant::now();
+    let verdict = match shared.validator.validate(&part).await {
+        Ok(verdict) => verdict,
+        Err(e) => {
+            return Some(Outcome::Paused {
+                reason: format!("cannot validate: {e}"),
+            });
+        }
+    };
+    let (validation, probe) = match verdict {
+        Verdict::Valid(probe) => ("valid".to_string(), Some(probe)),
+        Verdict::NotValidated(why) => (format!("not validated: {why}"), None),
+        Verdict::Invalid(reason) => {
+            let _ = tokio::fs::remove_file(&part).await;
+            return Some(Outcome::Invalid {
+                reason: format!("invalid video: {reason}"),
+            });
+        }
+    };
+    let _turn = shared.finishing.lock().await;
+    let sha = fetched.sha256.clone();
+    match shared
+        .store
+        .run(move |db| downloads::done_with_sha256(db, &sha))
+        .await
+    {
+        Ok(Some((of, _))) => {
+            let _ = tokio::fs::remove_file(&part).await;
+            return Some(Outcome::Duplicate {
+                sha256: fetched.sha256,
+                of,
+            });
+        }
+        Ok(None) => {}
+        Err(e) => {
+            return Some(Outcome::Failed {
+                reason: e.to_string(),
+            })
+        }
+    }
+    let ext = library::extension(work.candidate.mime.as_deref(), &work.candidate.url);
+    let name = library::file_name(work.candidate.source, &work.candidate.source_id, ext);
+    let (library_dir, theme, sha) = (
+        shared.config.library_dir.clone(),
+        work.theme.clone(),
+        fetched.sha256.clone(),
+    );
+    let placed = tokio::task::spawn_blocking(move || {
+        library::place(&part, &library_dir, &theme, &name, &sha)
+    })
+    .await;
+    let path = match placed {
+        Ok(Ok(path)) => path,
+        Ok(Err(e)) => {
+            return Some(Outcome::Failed {
+                reason: format!("cannot move into the library: {e}"),
+            })
+        }
+        Err(e) => {
+            return Some(Outcome::Failed {
+                reason: format!("cannot move into the library: {e}"),
+            })
+        }
+    };
+    let elapsed = shared
+        .running_started(id)
+        .map(|s| s.elapsed())
+        .unwrap_or_else(|| started.elapsed());
+    Some(Outcome::Done {
+        sha256: fetched.sha256,
+        path: path.display().to_string(),
+        bytes: fetched.bytes,
+        elapsed_ms: u64::try_from(elapsed.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1),
+        validation,
+        probe,
+    })
+}
+
+/// A cancelled job's partial files are of no further use.
+async fn discard_if_cancelled(shared: &Shared, id: DownloadId) {
+    let state: Result<Option<DownloadState>, StoreError> = shared
+        .store
+        .run(move |db| Ok(downloads::get(db, id)?.map(|d| d.state)))
+        .await;
+    if matches!(state, Ok(Some(DownloadState::Cancelled))) {
+        let _ =
+            tokio::fs::remove_file(shared.config.staging_dir().join(format!("{id}.part"))).await;
+    }
+}
+
+fn outcome_name(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Done { .. } => "done",
+        Outcome::Duplicate { .. } => "duplicate",
+        Outcome::Invalid { .. } => "invalid",
+        Outcome::Failed { .. } => "failed",
+        Outcome::Paused { .. } => "paused",
+    }
+}

@@ -1,0 +1,126 @@
+//! Video providers behind one trait: each adapter turns one page of a provider's search into
+//! candidates with attribution, already filtered by the job's options.
+
+mod archive;
+pub mod filter;
+pub mod http;
+mod pexels;
+mod pixabay;
+mod wikimedia;
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use thiserror::Error;
+
+use crate::candidate::Candidate;
+use crate::config::Config;
+use crate::job::JobOptions;
+use crate::source_kind::SourceKind;
+
+/// What to search for: one page of a theme, with the job's filters.
+#[derive(Debug, Clone)]
+pub struct SearchQuery {
+    pub theme: String,
+    /// 1-based.
+    pub page: u32,
+    pub per_page: u32,
+    pub options: JobOptions,
+}
+
+/// One page of results.
+#[derive(Debug, Clone, Default)]
+pub struct SearchPage {
+    /// Results that passed the job's filters, in the provider's rank order.
+    pub candidates: Vec<Candidate>,
+    /// How many results the provider returned on this page before filtering.
+    pub returned: u32,
+    /// Whether asking for the next page can give more.
+    pub has_more: bool,
+    /// Results skipped because they were malformed (one line each, for the job's errors).
+    pub skipped: Vec<String>,
+}
+
+/// Why a search request failed.
+#[derive(Debug, Clone, Error, PartialEq)]
+pub enum SourceError {
+    #[error("cannot connect to {host}: {message}")]
+    Connect { host: String, message: String },
+    #[error("{host} did not answer within {after:?}")]
+    Timeout { host: String, after: Duration },
+    #[error("HTTP {status} from {host}{}", if detail.is_empty() { String::new() } else { format!(": {detail}") })]
+    Status {
+        host: String,
+        status: u16,
+        detail: String,
+        retry_after: Option<Duration>,
+    },
+    #[error("malformed response from {host}: {message}")]
+    Malformed { host: String, message: String },
+    #[error("request to {host} failed: {message}")]
+    Transport { host: String, message: String },
+}
+
+impl SourceError {
+    /// Whether the same request may succeed if tried again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SourceError::Connect { .. }
+            | SourceError::Timeout { .. }
+            | SourceError::Transport { .. } => true,
+            SourceError::Status { status, .. } => {
+                matches!(status, 408 | 429) || (500..600).contains(status)
+            }
+            SourceError::Malformed { .. } => false,
+        }
+    }
+
+    /// A server-requested delay before the next try (HTTP `Retry-After`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SourceError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// One video provider.
+pub trait Source: Send + Sync {
+    /// Which provider this is.
+    fn kind(&self) -> SourceKind;
+    /// Fetches and filters one page of results for a theme.
+    fn search<'a>(
+        &'a self,
+        query: &'a SearchQuery,
+    ) -> BoxFuture<'a, Result<SearchPage, SourceError>>;
+}
+
+/// Builds an adapter for every source the config enables (and has a key for).
+pub fn enabled_sources(config: &Config, client: &reqwest::Client) -> Vec<Box<dyn Source>> {
+    let mut sources: Vec<Box<dyn Source>> = Vec::new();
+    for kind in SourceKind::ALL {
+        let settings = config.source(kind);
+        if let Some(reason) = settings.disabled_reason(kind) {
+            tracing::info!(source = %kind, "{kind} {reason}");
+            continue;
+        }
+        let base = settings.base_url.clone();
+        let key = settings.api_key.clone();
+        let client = client.clone();
+        match (kind, key) {
+            (SourceKind::Pexels, Some(key)) => {
+                sources.push(Box::new(pexels::Pexels::new(client, base, key)))
+            }
+            (SourceKind::Pixabay, Some(key)) => {
+                sources.push(Box::new(pixabay::Pixabay::new(client, base, key)))
+            }
+            (SourceKind::Wikimedia, _) => {
+                sources.push(Box::new(wikimedia::Wikimedia::new(client, base)))
+            }
+            (SourceKind::Archive, _) => sources.push(Box::new(archive::Archive::new(client, base))),
+            // disabled_reason already covered keyed sources without a key.
+            (SourceKind::Pexels | SourceKind::Pixabay, None) => {}
+        }
+    }
+    sources
+}

@@ -1,0 +1,364 @@
+//! Queries on `downloads`: creating them from candidates, listing, and the scheduler's pick.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::StoreError;
+use crate::candidate::CandidateId;
+use crate::download::{Download, DownloadId, DownloadState};
+use crate::job::JobId;
+use crate::timestamp::Timestamp;
+
+const SELECT: &str = "SELECT d.id, d.job_id, d.candidate_id, c.source, c.source_id, c.url, d.state,
+        d.offset, d.total, d.attempts, d.sha256, d.path, d.error, d.validation, d.probe, d.elapsed_ms
+     FROM downloads d JOIN candidates c ON c.id = d.candidate_id";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Download, StoreError>> {
+    let source: String = row.get(3)?;
+    let state: String = row.get(6)?;
+    let offset: i64 = row.get(7)?;
+    let total: Option<i64> = row.get(8)?;
+    let fields = (
+        DownloadId(row.get(0)?),
+        JobId(row.get(1)?),
+        CandidateId(row.get(2)?),
+        row.get::<_, String>(4)?,
+        row.get::<_, String>(5)?,
+        row.get::<_, u32>(9)?,
+        row.get::<_, Option<String>>(10)?,
+        row.get::<_, Option<String>>(11)?,
+        row.get::<_, Option<String>>(12)?,
+    );
+    let validation: Option<String> = row.get(13)?;
+    let probe: Option<String> = row.get(14)?;
+    let elapsed_ms: Option<i64> = row.get(15)?;
+    Ok((|| {
+        let (id, job_id, candidate_id, source_id, url, attempts, sha256, path, error) = fields;
+        let bytes = u64::try_from(offset).unwrap_or(0);
+        Ok(Download {
+            id,
+            job_id,
+            candidate_id,
+            source: source.parse()?,
+            source_id,
+            url,
+            state: state.parse::<DownloadState>()?,
+            bytes,
+            total: total.and_then(|t| u64::try_from(t).ok()),
+            // Finished downloads report their average speed; running ones get a live figure.
+            speed: elapsed_ms
+                .filter(|ms| *ms > 0)
+                .map(|ms| bytes as f64 * 1000.0 / ms as f64),
+            attempts,
+            sha256,
+            path,
+            error,
+            validation,
+            probe: probe.as_deref().map(serde_json::from_str).transpose()?,
+        })
+    })())
+}
+
+/// One download.
+pub fn get(db: &Connection, id: DownloadId) -> Result<Option<Download>, StoreError> {
+    db.query_row(&format!("{SELECT} WHERE d.id = ?1"), [id.0], from_row)
+        .optional()?
+        .transpose()
+}
+
+/// A job's downloads, oldest first.
+pub fn for_job(db: &Connection, job: JobId) -> Result<Vec<Download>, StoreError> {
+    let mut statement = db.prepare(&format!("{SELECT} WHERE d.job_id = ?1 ORDER BY d.id"))?;
+    let rows = statement.query_map([job.0], from_row)?;
+    rows.map(|r| r?).collect()
+}
+
+/// Where a job stands, as the scheduler needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    pub count: u32,
+    pub done: u32,
+    /// Queued, running or paused downloads.
+    pub active: u32,
+    /// Candidates not yet tried.
+    pub fresh: u32,
+}
+
+/// Counts a job's downloads and untried candidates.
+pub fn progress(db: &Connection, job: JobId) -> Result<Progress, StoreError> {
+    let (count, done, active, fresh): (u32, u32, u32, u32) = db.query_row(
+        "SELECT j.count,
+            (SELECT COUNT(*) FROM downloads WHERE job_id = j.id AND state = 'done'),
+            (SELECT COUNT(*) FROM downloads WHERE job_id = j.id AND state IN ('queued', 'running', 'paused')),
+            (SELECT COUNT(*) FROM candidates WHERE job_id = j.id AND state = 'new')
+         FROM jobs j WHERE j.id = ?1",
+        [job.0],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
+    .optional()?
+    .ok_or(StoreError::JobNotFound(job))?;
+    Ok(Progress {
+        count,
+        done,
+        active,
+        fresh,
+    })
+}
+
+/// Queues downloads for the best untried candidates until done + active reaches the job's count.
+/// Returns the progress afterwards.
+pub fn top_up(db: &mut Connection, job: JobId) -> Result<Progress, StoreError> {
+    let tx = db.transaction()?;
+    let before = progress(&tx, job)?;
+    let wanted = before.count.saturating_sub(before.done + before.active);
+    if wanted > 0 && before.fresh > 0 {
+        let now = Timestamp::now().0;
+        let picked: Vec<i64> = {
+            let mut statement = tx.prepare(
+                "SELECT id FROM candidates WHERE job_id = ?1 AND state = 'new' ORDER BY rank LIMIT ?2",
+            )?;
+            let rows = statement.query_map(params![job.0, wanted], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for candidate in picked {
+            tx.execute(
+                "INSERT INTO downloads (job_id, candidate_id, source, state, priority, job_created_at, total, created_at, updated_at)
+                 SELECT j.id, c.id, c.source, 'queued', j.priority, j.created_at, c.size, ?3, ?3
+                 FROM jobs j JOIN candidates c ON c.id = ?2 WHERE j.id = ?1",
+                params![job.0, candidate, now],
+            )?;
+            tx.execute(
+                "UPDATE candidates SET state = 'taken' WHERE id = ?1",
+                [candidate],
+            )?;
+        }
+    }
+    let after = progress(&tx, job)?;
+    tx.commit()?;
+    Ok(after)
+}
+
+/// Moves a job's downloads along with the job: pause keeps offsets, resume queues them again,
+/// cancel ends them and frees untried candidates for other jobs.
+pub fn follow_job_state(
+    db: &Connection,
+    job: JobId,
+    job_state: crate::job::JobState,
+) -> Result<(), StoreError> {
+    use crate::job::JobState;
+    let now = Timestamp::now().0;
+    match job_state {
+        JobState::Paused => {
+            db.execute(
+                "UPDATE downloads SET state = 'paused', updated_at = ?2 WHERE job_id = ?1 AND state IN ('queued', 'running')",
+                params![job.0, now],
+            )?;
+        }
+        JobState::Queued => {
+            db.execute(
+                "UPDATE downloads SET state = 'queued', updated_at = ?2 WHERE job_id = ?1 AND state = 'paused'",
+                params![job.0, now],
+            )?;
+        }
+        JobState::Cancelled | JobState::Failed => {
+            db.execute(
+                "UPDATE downloads SET state = 'cancelled', updated_at = ?2, finished_at = ?2
+                 WHERE job_id = ?1 AND state IN ('queued', 'running', 'paused')",
+                params![job.0, now],
+            )?;
+            db.execute(
+                "DELETE FROM candidates WHERE job_id = ?1 AND state = 'new'",
+                [job.0],
+            )?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Everything a worker needs to run one download.
+#[derive(Debug, Clone)]
+pub struct Work {
+    pub download: DownloadId,
+    pub job: JobId,
+    pub theme: String,
+    pub max_file_size_mb: Option<u64>,
+    pub candidate: crate::candidate::Candidate,
+    pub offset: u64,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub attempts: u32,
+}
+
+/// Takes the next queued download in queue order (priority, job age, id) whose source is not at
+/// its limit, and marks it running, in one transaction.
+pub fn pick_next(
+    db: &mut Connection,
+    full: &[crate::source_kind::SourceKind],
+) -> Result<Option<Work>, StoreError> {
+    let tx = db.transaction()?;
+    let excluded: Vec<&str> = full.iter().map(|s| s.as_str()).collect();
+    let marks = vec!["?"; excluded.len()].join(", ");
+    let sql = format!(
+        "SELECT id FROM downloads INDEXED BY downloads_pick
+         WHERE state = 'queued' AND source NOT IN ({marks})
+         ORDER BY priority DESC, job_created_at, id LIMIT 1"
+    );
+    let id: Option<i64> = tx
+        .query_row(&sql, rusqlite::params_from_iter(excluded), |r| r.get(0))
+        .optional()?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    tx.execute(
+        "UPDATE downloads SET state = 'running', error = NULL, updated_at = ?2 WHERE id = ?1",
+        params![id, Timestamp::now().0],
+    )?;
+    let (job, offset, etag, last_modified, attempts, candidate): (i64, i64, Option<String>, Option<String>, u32, i64) = tx.query_row(
+        "SELECT job_id, offset, etag, last_modified, attempts, candidate_id FROM downloads WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+    )?;
+    let stored = super::candidates::get(&tx, CandidateId(candidate))?
+        .ok_or_else(|| StoreError::Corrupt(format!("download {id} has no candidate")))?;
+    let job_row = super::jobs::get(&tx, JobId(job))?;
+    tx.commit()?;
+    Ok(Some(Work {
+        download: DownloadId(id),
+        job: JobId(job),
+        theme: job_row.theme,
+        max_file_size_mb: job_row.options.max_file_size_mb,
+        candidate: stored.video,
+        offset: u64::try_from(offset).unwrap_or(0),
+        etag,
+        last_modified,
+        attempts,
+    }))
+}
+
+/// Stores a durable offset and the validators it is valid for (whatever the download's state).
+pub fn checkpoint(
+    db: &Connection,
+    id: DownloadId,
+    cp: &crate::fetch::Checkpoint,
+) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE downloads SET offset = ?2, total = COALESCE(?3, total), etag = ?4, last_modified = ?5, updated_at = ?6
+         WHERE id = ?1",
+        params![
+            id.0,
+            i64::try_from(cp.offset).unwrap_or(i64::MAX),
+            cp.total.and_then(|t| i64::try_from(t).ok()),
+            cp.etag,
+            cp.last_modified,
+            Timestamp::now().0
+        ],
+    )?;
+    Ok(())
+}
+
+/// Counts a failed attempt and its reason.
+pub fn attempt_failed(db: &Connection, id: DownloadId, error: &str) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE downloads SET attempts = attempts + 1, error = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id.0, error, Timestamp::now().0],
+    )?;
+    Ok(())
+}
+
+/// The finished download holding this content, if any.
+pub fn done_with_sha256(
+    db: &Connection,
+    sha256: &str,
+) -> Result<Option<(DownloadId, Option<String>)>, StoreError> {
+    Ok(db
+        .query_row(
+            "SELECT id, path FROM downloads WHERE sha256 = ?1 AND state = 'done' LIMIT 1",
+            [sha256],
+            |r| Ok((DownloadId(r.get(0)?), r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// How a running download ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Done {
+        sha256: String,
+        path: String,
+        bytes: u64,
+        elapsed_ms: u64,
+        validation: String,
+        probe: Option<crate::validate::ProbeSummary>,
+    },
+    Duplicate {
+        sha256: String,
+        of: DownloadId,
+    },
+    Invalid {
+        reason: String,
+    },
+    Failed {
+        reason: String,
+    },
+    /// Stopped with its offset intact until the user resumes it (e.g. the disk is full).
+    Paused {
+        reason: String,
+    },
+}
+
+/// Records the end of a running download; a download the user paused or cancelled meanwhile
+/// keeps that state. Returns the row as it now is.
+pub fn finish(
+    db: &mut Connection,
+    id: DownloadId,
+    outcome: &Outcome,
+) -> Result<Option<Download>, StoreError> {
+    let tx = db.transaction()?;
+    let now = Timestamp::now().0;
+    let changed = match outcome {
+        Outcome::Done { sha256, path, bytes, elapsed_ms, validation, probe } => tx.execute(
+            "UPDATE downloads SET state = 'done', sha256 = ?2, path = ?3, offset = ?4, elapsed_ms = ?5,
+                validation = ?6, probe = ?7, error = NULL, updated_at = ?8, finished_at = ?8
+             WHERE id = ?1 AND state = 'running'",
+            params![
+                id.0,
+                sha256,
+                path,
+                i64::try_from(*bytes).unwrap_or(i64::MAX),
+                i64::try_from(*elapsed_ms).unwrap_or(i64::MAX),
+                validation,
+                probe.as_ref().map(serde_json::to_string).transpose()?,
+                now
+            ],
+        )?,
+        Outcome::Duplicate { sha256, of } => tx.execute(
+            "UPDATE downloads SET state = 'duplicate', sha256 = ?2, duplicate_of = ?3,
+                error = 'same content as download ' || ?3, updated_at = ?4, finished_at = ?4
+             WHERE id = ?1 AND state = 'running'",
+            params![id.0, sha256, of.0, now],
+        )?,
+        Outcome::Invalid { reason } => tx.execute(
+            "UPDATE downloads SET state = 'invalid', validation = ?2, error = ?2, updated_at = ?3, finished_at = ?3
+             WHERE id = ?1 AND state = 'running'",
+            params![id.0, reason, now],
+        )?,
+        Outcome::Failed { reason } => tx.execute(
+            "UPDATE downloads SET state = 'failed', error = ?2, updated_at = ?3, finished_at = ?3
+             WHERE id = ?1 AND state = 'running'",
+            params![id.0, reason, now],
+        )?,
+        Outcome::Paused { reason } => tx.execute(
+            "UPDATE downloads SET state = 'paused', error = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'running'",
+            params![id.0, reason, now],
+        )?,
+    };
+    if changed > 0 && !matches!(outcome, Outcome::Done { .. } | Outcome::Paused { .. }) {
+        tx.execute(
+            "UPDATE candidates SET state = 'rejected' WHERE id = (SELECT candidate_id FROM downloads WHERE id = ?1)",
+            [id.0],
+        )?;
+    }
+    let row = get(&tx, id)?;
+    tx.commit()?;
+    Ok(row)
+}
