@@ -232,6 +232,32 @@ impl Config {
         Ok(config)
     }
 
+    /// Only where the daemon lives (socket, state directory), read leniently: a client must
+    /// still reach a running daemon when some other key in the file is broken.
+    pub fn load_locations(mode: Mode, overrides: &Overrides, env: EnvLookup<'_>) -> Config {
+        let mut config = Config::defaults(mode, env);
+        let path = overrides
+            .config_file
+            .clone()
+            .unwrap_or_else(|| default_config_file(mode, env));
+        let table = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| text.parse::<toml::Table>().ok())
+            .unwrap_or_default();
+        for key in ["socket", "state_dir"] {
+            if let Some(value) = table.get(key).and_then(toml::Value::as_str) {
+                let _ = config.set(key, value, "config file");
+            }
+            if let Some(value) = env(&env_name(key)) {
+                let _ = config.set(key, &value, "environment");
+            }
+        }
+        if let Some(socket) = &overrides.socket {
+            config.socket = socket.clone();
+        }
+        config
+    }
+
     /// The SQLite database file.
     pub fn database(&self) -> PathBuf {
         self.database
@@ -348,6 +374,55 @@ impl Config {
             _ => return self.set_source_key(key, value, origin),
         }
         Ok(())
+    }
+
+    /// One key's value as text, as `config get` shows it; API keys show as `***`.
+    pub fn get(&self, key: &str) -> Result<String, ConfigError> {
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        let text = match key {
+            "socket" => self.socket.display().to_string(),
+            "state_dir" => self.state_dir.display().to_string(),
+            "library_dir" => self.library_dir.display().to_string(),
+            "database" => self.database().display().to_string(),
+            "parallel_downloads" => self.parallel_downloads.to_string(),
+            "per_source_downloads" => self.per_source_downloads.to_string(),
+            "stall_timeout_secs" => self.stall_timeout.as_secs().to_string(),
+            "validate" => self.validate.as_str().to_string(),
+            "ffprobe" => self.ffprobe.display().to_string(),
+            "default_quality" => opt(self.defaults.quality.map(|q| q.to_string())),
+            "orientation" => opt(self.defaults.orientation.map(|o| o.to_string())),
+            "min_width" => opt(self.defaults.min_width.map(|v| v.to_string())),
+            "min_height" => opt(self.defaults.min_height.map(|v| v.to_string())),
+            "min_duration" => opt(self.defaults.min_duration.map(|v| v.to_string())),
+            "max_duration" => opt(self.defaults.max_duration.map(|v| v.to_string())),
+            "max_file_size_mb" => opt(self.defaults.max_file_size_mb.map(|v| v.to_string())),
+            _ => {
+                let unknown = || ConfigError::UnknownKey {
+                    origin: "config get".to_string(),
+                    key: key.to_string(),
+                    known: Config::keys().join(", "),
+                };
+                let mut parts = key.splitn(3, '.');
+                let (Some("sources"), Some(name), Some(field)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(unknown());
+                };
+                let kind: SourceKind = name.parse().map_err(|_| unknown())?;
+                let source = self.source(kind);
+                match field {
+                    "enabled" => source.enabled.to_string(),
+                    "api_key" => source
+                        .api_key
+                        .as_ref()
+                        .map(|_| "***".to_string())
+                        .unwrap_or_default(),
+                    "base_url" => source.base_url.clone(),
+                    _ => return Err(unknown()),
+                }
+            }
+        };
+        Ok(text)
     }
 
     fn set_source_key(&mut self, key: &str, value: &str, origin: &str) -> Result<(), ConfigError> {

@@ -80,6 +80,9 @@ pub enum Command {
     },
     /// Show the daemon's version, uptime, paths, queue depth and sources
     Status,
+    /// Read or change settings of the running daemon (changes persist across restarts)
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Stop the daemon gracefully (downloads stop at clean offsets and resume on next start)
     Shutdown,
 }
@@ -146,4 +149,26 @@ pub struct TargetArgs {
     /// Every job
     #[arg(long)]
     pub all: bool,
+}
+
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Show one setting, or all of them (API keys show as ***)
+    Get {
+        /// A key such as parallel_downloads or sources.pexels.base_url
+        key: Option<String>,
+    },
+    /// Change a setting now; it is validated, applied live and kept over the config file
+    Set {
+        /// The key, as in the config file (sections joined with dots)
+        key: String,
+        /// The new value
+        value: String,
+    },
+    /// Drop a runtime setting so the config file's value applies again
+    Unset {
+        /// The key
+        key: String,
+    },
 }

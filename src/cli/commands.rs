@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::args::{AddArgs, Cli, Command, ListArgs, TargetArgs};
+use super::args::{AddArgs, Cli, Command, ConfigCommand, ListArgs, TargetArgs};
 use super::{autostart, render, Exit, Failure};
 use crate::config::{self, Config, Mode, Overrides};
 use crate::ipc::client::{answers, Client, ClientError};
@@ -41,6 +41,14 @@ pub async fn execute(cli: Cli) -> Result<Exit, Failure> {
             let job = expect_job(client.request(&request).await?)?;
             render::jobs_changed(std::slice::from_ref(&job), json);
         }
+        (Command::Config(sub), request) => match client.request(&request).await? {
+            Response::Config(settings) => render::settings(
+                &settings,
+                matches!(sub, ConfigCommand::Get { key: None }),
+                json,
+            ),
+            other => return Err(unexpected(other)),
+        },
         (Command::Status, request) => match client.request(&request).await? {
             Response::Status(status) => render::status(&status, json),
             other => return Err(unexpected(other)),
@@ -74,6 +82,12 @@ fn build_request(command: &Command) -> Result<Request, Failure> {
             priority: *priority,
         },
         Command::Status => Request::Status,
+        Command::Config(ConfigCommand::Get { key }) => Request::ConfigGet { key: key.clone() },
+        Command::Config(ConfigCommand::Set { key, value }) => Request::ConfigSet {
+            key: key.clone(),
+            value: value.clone(),
+        },
+        Command::Config(ConfigCommand::Unset { key }) => Request::ConfigUnset { key: key.clone() },
         Command::Shutdown => Request::Shutdown,
     })
 }
@@ -116,7 +130,14 @@ async fn connect(cli: &Cli) -> Result<(Client, PathBuf), Failure> {
         socket: cli.socket.clone(),
         ..Default::default()
     };
-    let config = Config::load(mode, &overrides, &env).map_err(|e| Failure::Usage(e.to_string()))?;
+    let config = match Config::load(mode, &overrides, &env) {
+        Ok(config) => config,
+        Err(e) => {
+            // The daemon may be running on an older, good config: still reach it.
+            eprintln!("vfetchctl: warning: {e}");
+            Config::load_locations(mode, &overrides, &env)
+        }
+    };
     let user_default = mode == Mode::User && config.socket == config::user_socket(&env);
 
     if user_default && !answers(&config.socket).await {

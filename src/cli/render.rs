@@ -4,7 +4,7 @@ use comfy_table::{presets, ContentArrangement, Table};
 use serde::Serialize;
 
 use crate::job::Job;
-use crate::protocol::{JobDetail, StatusView};
+use crate::protocol::{JobDetail, Setting, StatusView};
 
 fn print_json<T: Serialize + ?Sized>(value: &T) {
     match serde_json::to_string_pretty(value) {
@@ -190,6 +190,21 @@ pub fn job_detail(detail: &JobDetail, json: bool) {
         ]);
     }
     println!("\n{t}");
+}
+
+/// `config get/set/unset`: `key = value` lines, or JSON (an array for all keys, else one object).
+pub fn settings(settings: &[Setting], all: bool, json: bool) {
+    if json {
+        match (all, settings.first()) {
+            (false, Some(one)) => print_json(one),
+            _ => print_json(settings),
+        }
+        return;
+    }
+    for s in settings {
+        let mark = if s.runtime { "  (runtime)" } else { "" };
+        println!("{} = {}{mark}", s.key, s.value);
+    }
 }
 
 /// `status`: who the daemon is, where it keeps things, how busy it is.

@@ -4,12 +4,18 @@ pub mod args;
 mod handlers;
 mod lock;
 pub mod logging;
+mod notify;
+pub(crate) mod reload;
 mod server;
+mod shared;
 mod signals;
 
+pub use shared::Shared;
+
 use std::collections::HashMap;
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
@@ -17,12 +23,8 @@ use tokio::sync::{broadcast, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{Config, Mode};
-use crate::download::{Download, DownloadId};
+use crate::config::{Config, Mode, Overrides};
 use crate::ipc::server::{bind, BindError};
-use crate::job::JobId;
-use crate::protocol::Event;
-use crate::scheduler::worker::Running;
 use crate::scheduler::{self, search::Searcher};
 use crate::sources::{
     self,
@@ -58,73 +60,14 @@ pub enum DaemonError {
     Validate(#[from] ValidateError),
 }
 
-/// What every connection and background task shares.
-pub struct Shared {
-    pub config: Config,
-    pub store: Store,
-    pub events: broadcast::Sender<Event>,
-    pub started: Instant,
-    pub shutdown: CancellationToken,
-    /// Wakes the scheduler: a job was added or resumed, a search or download finished.
-    pub wake: Notify,
-    pub searcher: Searcher,
-    /// The one HTTP client: pooled connections for searches and downloads alike.
-    pub http: reqwest::Client,
-    pub validator: Validator,
-    /// Downloads in flight, for live progress and for stopping them.
-    pub running: Mutex<HashMap<DownloadId, Running>>,
-    /// Serialises de-duplication and placement of finished files.
-    pub finishing: tokio::sync::Mutex<()>,
-    /// Download workers, so shutdown can wait for clean offsets.
-    pub workers: TaskTracker,
-}
-
-impl Shared {
-    /// Announces an event that has already been written to the store.
-    pub fn publish(&self, event: Event) {
-        // No subscribers is the normal case; the event is simply not needed.
-        let _ = self.events.send(event);
-    }
-
-    /// The running-downloads table; never held across an await, so poisoning cannot leave it torn.
-    pub fn running(&self) -> std::sync::MutexGuard<'_, HashMap<DownloadId, Running>> {
-        self.running.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Forgets a download that stopped.
-    pub fn running_remove(&self, id: DownloadId) {
-        self.running().remove(&id);
-    }
-
-    /// When a running download's current attempt started.
-    pub fn running_started(&self, id: DownloadId) -> Option<Instant> {
-        self.running().get(&id).map(|r| r.started)
-    }
-
-    /// Stops a job's running downloads at their next clean offset.
-    pub fn stop_job_downloads(&self, job: JobId) {
-        for running in self.running().values().filter(|r| r.job == job) {
-            running.cancel.cancel();
-        }
-    }
-
-    /// Adds live bytes and speed to downloads that are running.
-    pub fn with_live_progress(&self, downloads: &mut [Download]) {
-        let running = self.running();
-        for d in downloads {
-            if let Some(r) = running.get(&d.id) {
-                d.bytes = r.received.load(std::sync::atomic::Ordering::Relaxed);
-                d.speed = Some(r.speed());
-            }
-        }
-    }
-}
-
 /// Runs the daemon until SIGTERM, SIGINT or a `shutdown` request.
-pub async fn run(config: Config) -> Result<(), DaemonError> {
+/// `overrides` are the command-line flags, kept so a reload re-applies them over the file.
+pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError> {
     // Handlers go in first: a SIGTERM that arrives once the socket answers must stop us cleanly.
     let shutdown = CancellationToken::new();
-    let signals = signals::spawn(shutdown.clone()).map_err(DaemonError::Signals)?;
+    let reload = Arc::new(Notify::new());
+    let signals =
+        signals::spawn(shutdown.clone(), Arc::clone(&reload)).map_err(DaemonError::Signals)?;
     for dir in [
         &config.state_dir,
         &config.staging_dir(),
@@ -134,6 +77,8 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
     }
     let _lock = lock::StateLock::acquire(&config.state_dir)?;
     let store = Store::open(&config.database())?;
+    // Settings made with `vfetchctl config set` outlive restarts: they sit over the file.
+    let config = reload::with_runtime_settings(&store, config).await?;
     let requeued = store.run(jobs::requeue_interrupted).await?;
     if requeued > 0 {
         tracing::info!(
@@ -145,7 +90,13 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
         Mode::User => 0o600,
         Mode::System => 0o660,
     };
-    let listener = bind(&config.socket, socket_mode).await?;
+    let listener = match inherited_listener() {
+        Some(listener) => {
+            tracing::info!("using the socket passed by systemd (socket activation)");
+            listener
+        }
+        None => bind(&config.socket, socket_mode).await?,
+    };
     tracing::info!(
         socket = %config.socket.display(),
         database = %store.path().display(),
@@ -167,13 +118,14 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
     }
     let (events, _) = broadcast::channel(EVENT_BACKLOG);
     let shared = Arc::new(Shared {
-        config,
+        config: RwLock::new(Arc::new(config)),
+        overrides,
         store,
         events,
         started: Instant::now(),
         shutdown,
         wake: Notify::new(),
-        searcher,
+        searcher: RwLock::new(Arc::new(searcher)),
         http: client,
         validator,
         running: Mutex::new(HashMap::new()),
@@ -181,11 +133,14 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
         workers: TaskTracker::new(),
     });
     let scheduler = tokio::spawn(scheduler::run(Arc::clone(&shared)));
+    let reloader = tokio::spawn(reload::on_signal(Arc::clone(&shared), reload));
+    let notifier = notify::start(Arc::clone(&shared));
 
     let tracker = TaskTracker::new();
     server::serve(listener, Arc::clone(&shared), &tracker).await;
 
     tracing::info!("shutting down");
+    notify::stopping();
     tracker.close();
     if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
         .await
@@ -194,6 +149,8 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
         tracing::warn!("some connections did not finish within {DRAIN_TIMEOUT:?}; closing them");
     }
     let _ = scheduler.await;
+    reloader.abort();
+    notifier.abort();
     // Downloads see the same cancellation and stop at a clean, stored offset.
     shared.workers.close();
     if tokio::time::timeout(DRAIN_TIMEOUT, shared.workers.wait())
@@ -212,4 +169,19 @@ fn create_dir(path: &PathBuf) -> Result<(), DaemonError> {
         path: path.clone(),
         source,
     })
+}
+
+/// The listening socket systemd passed (socket activation), if it passed one to this process.
+fn inherited_listener() -> Option<interprocess::local_socket::tokio::Listener> {
+    let fd = sd_notify::listen_fds().ok()?.next()?;
+    // SAFETY: systemd hands this process ownership of fd 3 (LISTEN_PID matched our pid), and
+    // nothing else in the process has taken it.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    match interprocess::os::unix::uds_local_socket::tokio::Listener::try_from(owned) {
+        Ok(listener) => Some(listener.into()),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot use the socket passed by systemd; binding our own");
+            None
+        }
+    }
 }

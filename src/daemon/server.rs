@@ -107,7 +107,7 @@ async fn session(
         }
         if request.changes_state() {
             // journalctl then shows who paused or cancelled what.
-            tracing::info!(uid = peer.uid, pid = peer.pid, request = ?request, "request");
+            tracing::info!(uid = peer.uid, pid = peer.pid, request = %request.for_log(), "request");
         }
         let response = handlers::handle(shared, request).await;
         connection.send(&response).await?;

@@ -66,17 +66,37 @@ pub enum Request {
     Status,
     /// Stop the daemon gracefully, as on SIGTERM; answered with [`Response::ShuttingDown`].
     Shutdown,
+    /// Settings in force (one key or all); answered with [`Response::Config`].
+    ConfigGet { key: Option<String> },
+    /// Change one setting at runtime, persisted; answered with [`Response::Config`].
+    ConfigSet { key: String, value: String },
+    /// Drop a runtime setting so the file's value applies again; answered with [`Response::Config`].
+    ConfigUnset { key: String },
     /// Stream events (optionally for one job); answered with [`Response::Subscribed`] and then
     /// [`Response::Event`]s.
     Subscribe { job: Option<JobId> },
 }
 
 impl Request {
+    /// The request for logs: API keys in `config set` are masked.
+    pub fn for_log(&self) -> String {
+        match self {
+            Request::ConfigSet { key, .. } if key.ends_with("api_key") => {
+                format!("ConfigSet {{ key: {key:?}, value: \"***\" }}")
+            }
+            other => format!("{other:?}"),
+        }
+    }
+
     /// Whether the request changes state, so the daemon logs who asked for it.
     pub fn changes_state(&self) -> bool {
         !matches!(
             self,
-            Request::List(_) | Request::Show(_) | Request::Status | Request::Subscribe { .. }
+            Request::List(_)
+                | Request::Show(_)
+                | Request::Status
+                | Request::Subscribe { .. }
+                | Request::ConfigGet { .. }
         )
     }
 }
@@ -104,6 +124,7 @@ pub enum Response {
     Jobs(Vec<Job>),
     Detail(JobDetail),
     Status(StatusView),
+    Config(Vec<Setting>),
     ShuttingDown,
     Subscribed,
     Event(Event),
@@ -179,6 +200,8 @@ pub struct StatusView {
     pub jobs: BTreeMap<String, u64>,
     pub active_downloads: u32,
     pub parallel_downloads: u32,
+    /// How finished files are checked, e.g. "ffprobe 5.1 at /usr/bin/ffprobe" or "not validated: …".
+    pub validation: String,
     pub sources: Vec<SourceStatus>,
 }
 
@@ -190,4 +213,13 @@ pub struct SourceStatus {
     /// "ok", or why the source is off, e.g. "disabled: no API key".
     pub state: String,
     pub base_url: String,
+}
+
+/// One configuration key as `config get` shows it (API keys as `***`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Setting {
+    pub key: String,
+    pub value: String,
+    /// Whether `vfetchctl config set` put this value in force (it then outlives restarts).
+    pub runtime: bool,
 }

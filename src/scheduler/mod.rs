@@ -86,14 +86,14 @@ async fn start_downloads(shared: &Arc<Shared>) -> Result<(), StoreError> {
         }
         let full: Vec<SourceKind> = {
             let running = shared.running();
-            if running.len() >= shared.config.parallel_downloads as usize {
+            if running.len() >= shared.config().parallel_downloads as usize {
                 return Ok(());
             }
             SourceKind::ALL
                 .into_iter()
                 .filter(|s| {
                     running.values().filter(|r| r.source == *s).count()
-                        >= shared.config.per_source_downloads as usize
+                        >= shared.config().per_source_downloads as usize
                 })
                 .collect()
         };

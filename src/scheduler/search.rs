@@ -72,14 +72,14 @@ pub async fn run(shared: Arc<Shared>, job: Job) -> Result<(), StoreError> {
     let wanted: Vec<SourceKind> = if job.options.sources.is_empty() {
         SourceKind::ALL
             .into_iter()
-            .filter(|k| shared.searcher.has(*k))
+            .filter(|k| shared.searcher().has(*k))
             .collect()
     } else {
         job.options
             .sources
             .iter()
             .copied()
-            .filter(|k| shared.searcher.has(*k))
+            .filter(|k| shared.searcher().has(*k))
             .collect()
     };
     let id = job.id;
@@ -112,7 +112,7 @@ pub async fn run(shared: Arc<Shared>, job: Job) -> Result<(), StoreError> {
             let source = cursor.source;
             let shared = Arc::clone(&shared);
             async move {
-                let result = shared.searcher.page(source, &query).await;
+                let result = shared.searcher().page(source, &query).await;
                 record(&shared, job, source, &query, result).await
             }
         });

@@ -63,8 +63,9 @@ pub async fn run(
     if let Some(outcome) = outcome {
         if matches!(outcome, Outcome::Failed { .. }) {
             // Nothing will resume it: the candidate is replaced by another.
-            let _ = tokio::fs::remove_file(shared.config.staging_dir().join(format!("{id}.part")))
-                .await;
+            let _ =
+                tokio::fs::remove_file(shared.config().staging_dir().join(format!("{id}.part")))
+                    .await;
         }
         tracing::info!(download = %id, job = %work.job, source = %work.candidate.source, outcome = ?outcome_name(&outcome), "download finished");
         match shared
@@ -104,11 +105,11 @@ async fn download(
     loop {
         let target = Target {
             url: work.candidate.url.clone(),
-            part: shared.config.staging_dir().join(format!("{id}.part")),
+            part: shared.config().staging_dir().join(format!("{id}.part")),
             resume: resume.clone(),
             max_bytes: work.max_file_size_mb.map(|mb| mb.saturating_mul(1 << 20)),
             checksum: work.candidate.checksum.clone(),
-            stall_timeout: shared.config.stall_timeout,
+            stall_timeout: shared.config().stall_timeout,
         };
         let before = resume.offset;
         let mut last = None::<Checkpoint>;
@@ -181,7 +182,7 @@ async fn download(
 /// identical files finishing together cannot both enter the library.
 async fn finish(shared: &Arc<Shared>, work: &Work, fetched: Fetched) -> Option<Outcome> {
     let id = work.download;
-    let part = shared.config.staging_dir().join(format!("{id}.part"));
+    let part = shared.config().staging_dir().join(format!("{id}.part"));
     let started = Instant::now();
     let verdict = match shared.validator.validate(&part).await {
         Ok(verdict) => verdict,
@@ -225,7 +226,7 @@ async fn finish(shared: &Arc<Shared>, work: &Work, fetched: Fetched) -> Option<O
     let ext = library::extension(work.candidate.mime.as_deref(), &work.candidate.url);
     let name = library::file_name(work.candidate.source, &work.candidate.source_id, ext);
     let (library_dir, theme, sha) = (
-        shared.config.library_dir.clone(),
+        shared.config().library_dir.clone(),
         work.theme.clone(),
         fetched.sha256.clone(),
     );
@@ -270,7 +271,7 @@ async fn discard_if_cancelled(shared: &Shared, id: DownloadId) {
         .await;
     if matches!(state, Ok(Some(DownloadState::Cancelled))) {
         let _ =
-            tokio::fs::remove_file(shared.config.staging_dir().join(format!("{id}.part"))).await;
+            tokio::fs::remove_file(shared.config().staging_dir().join(format!("{id}.part"))).await;
     }
 }
 

@@ -9,6 +9,7 @@ pub mod downloads;
 pub mod jobs;
 mod migrations;
 pub mod searches;
+pub mod settings;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -15,14 +15,14 @@ pub async fn add(shared: &Arc<Shared>, mut new: NewJob) -> Result<Response, RpcE
     new.validate()
         .map_err(|e| RpcError::new(ErrorKind::BadRequest, e.0))?;
     for source in &new.options.sources {
-        if let Some(reason) = shared.config.source(*source).disabled_reason(*source) {
+        if let Some(reason) = shared.config().source(*source).disabled_reason(*source) {
             return Err(RpcError::new(
                 ErrorKind::BadRequest,
                 format!("source {source} is {reason}"),
             ));
         }
     }
-    shared.config.defaults.apply(&mut new.options);
+    shared.config().defaults.apply(&mut new.options);
     new.options.validate().map_err(|e| {
         RpcError::new(
             ErrorKind::BadRequest,

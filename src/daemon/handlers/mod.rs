@@ -1,5 +1,6 @@
 //! One function per request; this file only dispatches and maps errors to the wire.
 
+mod config;
 mod control;
 mod jobs;
 mod status;
@@ -21,6 +22,9 @@ pub async fn handle(shared: &Arc<Shared>, request: Request) -> Response {
         Request::Cancel(id) => control::cancel(shared, id).await,
         Request::SetPriority { id, priority } => control::set_priority(shared, id, priority).await,
         Request::Status => status::status(shared).await,
+        Request::ConfigGet { key } => config::get(shared, key).await,
+        Request::ConfigSet { key, value } => config::set(shared, key, Some(value)).await,
+        Request::ConfigUnset { key } => config::set(shared, key, None).await,
         Request::Shutdown => status::shutdown(shared),
         // The connection task streams events itself; reaching here is a bug in the caller.
         Request::Subscribe { .. } => Err(RpcError::new(

@@ -10,7 +10,7 @@ use crate::store::jobs;
 /// Version, uptime, paths, queue depth by state and each source's health.
 pub async fn status(shared: &Arc<Shared>) -> Result<Response, RpcError> {
     let counts = shared.store.run(|db| jobs::count_by_state(db)).await?;
-    let config = &shared.config;
+    let config = shared.config();
     let sources = SourceKind::ALL
         .into_iter()
         .map(|kind| {
@@ -35,6 +35,7 @@ pub async fn status(shared: &Arc<Shared>) -> Result<Response, RpcError> {
         jobs: counts,
         active_downloads: shared.running().len() as u32,
         parallel_downloads: config.parallel_downloads,
+        validation: shared.validator.describe(),
         sources,
     }))
 }

@@ -1,0 +1,56 @@
+//! config get / set / unset: runtime settings, validated, persisted and applied live.
+
+use std::sync::Arc;
+
+use crate::config::{Config, ConfigError};
+use crate::daemon::reload::{self, SetError};
+use crate::daemon::Shared;
+use crate::protocol::{ErrorKind, Response, RpcError, Setting};
+use crate::store::settings;
+
+/// One key, or every key, with its value in force.
+pub async fn get(shared: &Arc<Shared>, key: Option<String>) -> Result<Response, RpcError> {
+    let runtime: Vec<String> = shared
+        .store
+        .run(|db| settings::all(db))
+        .await?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    let config = shared.config();
+    let keys = match key {
+        Some(key) => vec![key],
+        None => Config::keys(),
+    };
+    let mut out = Vec::new();
+    for key in keys {
+        let value = config.get(&key).map_err(bad)?;
+        out.push(Setting {
+            runtime: runtime.contains(&key),
+            key,
+            value,
+        });
+    }
+    Ok(Response::Config(out))
+}
+
+/// Sets (or with `None`, unsets) one key and answers with its new value.
+pub async fn set(
+    shared: &Arc<Shared>,
+    key: String,
+    value: Option<String>,
+) -> Result<Response, RpcError> {
+    reload::set_key(shared, &key, value.as_deref())
+        .await
+        .map_err(|e| match e {
+            SetError::Store(e) => RpcError::from(e),
+            SetError::Config(e) => bad(e),
+            other => RpcError::new(ErrorKind::BadRequest, other.to_string()),
+        })?;
+    tracing::info!(key = %key, "runtime setting changed");
+    get(shared, Some(key)).await
+}
+
+fn bad(error: ConfigError) -> RpcError {
+    RpcError::new(ErrorKind::BadRequest, error.to_string())
+}

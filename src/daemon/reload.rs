@@ -1,0 +1,140 @@
+//! Changing the configuration of a running daemon: SIGHUP re-reads the file; `config set` and
+//! `config unset` change one key. Either way the new config replaces the old one whole, and a
+//! bad one is refused while the old one stays in force.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use super::{notify, Shared};
+use crate::config::{Config, ConfigError};
+use crate::scheduler::search::Searcher;
+use crate::sources;
+use crate::store::{settings, Store, StoreError};
+
+/// Keys that name where the daemon lives; changing them needs a restart.
+pub const RESTART_KEYS: [&str; 3] = ["socket", "state_dir", "database"];
+
+/// Where runtime settings come from, in error messages.
+const RUNTIME_ORIGIN: &str = "runtime setting (vfetchctl config set)";
+
+/// Applies the settings stored with `config set` over `config`; one that no longer parses is
+/// logged and skipped rather than keeping the daemon from starting.
+pub async fn with_runtime_settings(
+    store: &Store,
+    mut config: Config,
+) -> Result<Config, StoreError> {
+    for (key, value) in store.run(|db| settings::all(db)).await? {
+        if let Err(e) = config.set(&key, &value, RUNTIME_ORIGIN) {
+            tracing::warn!(error = %e, "ignoring a stored runtime setting");
+        }
+    }
+    Ok(config)
+}
+
+/// Puts `new` in force (keeping the keys that need a restart) and rebuilds what depends on it.
+pub fn apply(shared: &Shared, mut new: Config) {
+    let old = shared.config();
+    for key in RESTART_KEYS {
+        if old.get(key).ok() != new.get(key).ok() {
+            tracing::warn!(key, "changing {key} takes effect after a restart");
+        }
+    }
+    new.socket = old.socket.clone();
+    new.state_dir = old.state_dir.clone();
+    if let Ok(database) = old.get("database") {
+        let _ = new.set("database", &database, "running daemon");
+    }
+    if new.sources != old.sources {
+        let searcher = Searcher::new(sources::enabled_sources(&new, &shared.http));
+        *shared.searcher.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(searcher);
+    }
+    *shared.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
+    // More slots or other limits may let more work start now.
+    shared.wake.notify_one();
+}
+
+/// Re-reads the file, environment and flags, then the runtime settings; keeps the old config if
+/// anything is wrong.
+pub async fn from_file(shared: &Shared) -> Result<(), String> {
+    notify::reloading();
+    let env = |name: &str| std::env::var(name).ok();
+    let mode = shared.config().mode;
+    let result = match Config::load(mode, &shared.overrides, &env) {
+        Ok(config) => with_runtime_settings(&shared.store, config)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let outcome = match result {
+        Ok(config) => {
+            apply(shared, config);
+            tracing::info!("configuration reloaded");
+            Ok(())
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "config reload failed; keeping the previous configuration");
+            Err(e)
+        }
+    };
+    notify::ready();
+    outcome
+}
+
+/// Reloads each time SIGHUP arrives.
+pub async fn on_signal(shared: Arc<Shared>, reload: Arc<Notify>) {
+    loop {
+        reload.notified().await;
+        let _ = from_file(&shared).await;
+    }
+}
+
+/// Validates and applies one runtime change (`value: None` unsets it), persisting it first.
+pub async fn set_key(shared: &Shared, key: &str, value: Option<&str>) -> Result<(), SetError> {
+    if RESTART_KEYS.contains(&key) {
+        return Err(SetError::NeedsRestart(key.to_string()));
+    }
+    let current = shared.config();
+    current.get(key).map_err(SetError::Config)?;
+    let (key_owned, value_owned) = (key.to_string(), value.map(str::to_string));
+    match value {
+        Some(value) => {
+            // Try it on a copy first: a bad value changes nothing, in memory or on disk.
+            let mut candidate = (*current).clone();
+            candidate
+                .set(key, value, RUNTIME_ORIGIN)
+                .map_err(SetError::Config)?;
+            shared
+                .store
+                .run(move |db| {
+                    settings::set(db, &key_owned, value_owned.as_deref().unwrap_or_default())
+                })
+                .await
+                .map_err(SetError::Store)?;
+            apply(shared, candidate);
+        }
+        None => {
+            shared
+                .store
+                .run(move |db| settings::unset(db, &key_owned))
+                .await
+                .map_err(SetError::Store)?;
+            // The key falls back to file, environment and flags: rebuild from those.
+            from_file(shared).await.map_err(SetError::Reload)?;
+        }
+    }
+    Ok(())
+}
+
+/// Why a runtime change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SetError {
+    #[error("{0} cannot change while the daemon runs; edit the config file and restart")]
+    NeedsRestart(String),
+    #[error(transparent)]
+    Config(ConfigError),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("reload failed: {0}")]
+    Reload(String),
+}
