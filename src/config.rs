@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use crate::breaker::BreakerPolicy;
 use crate::job::{JobOptions, Orientation, Quality};
+use crate::ratelimit::{self, Window};
 use crate::source_kind::SourceKind;
 use crate::validate::ValidateMode;
 
@@ -50,6 +52,8 @@ pub struct SourceConfig {
     pub api_key: Option<Secret>,
     /// Scheme and host (and port); the adapter appends its documented paths.
     pub base_url: String,
+    /// API requests allowed per window; persisted, so restarts do not reset them.
+    pub rate_limit: Vec<Window>,
 }
 
 impl SourceConfig {
@@ -108,6 +112,16 @@ pub struct Config {
     pub stall_timeout: Duration,
     /// Whether finished files are checked with ffprobe.
     pub validate: ValidateMode,
+    pub connect_timeout: Duration,
+    /// Longest a single search request may take.
+    pub search_timeout: Duration,
+    /// Tries per search request, the first included.
+    pub search_tries: u32,
+    /// Tries per download without progress, the first included.
+    pub download_tries: u32,
+    /// The first backoff's upper bound; each retry doubles it (with full jitter).
+    pub retry_base: Duration,
+    pub breaker: BreakerPolicy,
     /// The ffprobe program (a name on PATH or a path).
     pub ffprobe: PathBuf,
     pub defaults: JobDefaults,
@@ -182,6 +196,7 @@ impl Config {
                         enabled: true,
                         api_key: None,
                         base_url: kind.default_base_url().to_string(),
+                        rate_limit: ratelimit::parse(default_rate_limit(kind)).unwrap_or_default(),
                     },
                 )
             })
@@ -197,6 +212,12 @@ impl Config {
             per_source_downloads: 4,
             stall_timeout: Duration::from_secs(30),
             validate: ValidateMode::Auto,
+            connect_timeout: Duration::from_secs(10),
+            search_timeout: Duration::from_secs(20),
+            search_tries: 3,
+            download_tries: 5,
+            retry_base: Duration::from_millis(500),
+            breaker: BreakerPolicy::default(),
             ffprobe: PathBuf::from("ffprobe"),
             defaults: JobDefaults::default(),
             sources,
@@ -292,6 +313,14 @@ impl Config {
             "stall_timeout_secs",
             "validate",
             "ffprobe",
+            "connect_timeout_secs",
+            "search_timeout_secs",
+            "search_tries",
+            "download_tries",
+            "retry_base_ms",
+            "breaker_failures",
+            "breaker_recovery_secs",
+            "breaker_trials",
             "default_quality",
             "orientation",
             "min_width",
@@ -304,7 +333,7 @@ impl Config {
         .map(String::from)
         .collect();
         for kind in SourceKind::ALL {
-            for field in ["enabled", "api_key", "base_url"] {
+            for field in ["enabled", "api_key", "base_url", "rate_limit"] {
                 keys.push(format!("sources.{kind}.{field}"));
             }
         }
@@ -349,6 +378,22 @@ impl Config {
             },
             "validate" => self.validate = value.trim().parse().map_err(|e| bad(format!("{e}")))?,
             "ffprobe" => self.ffprobe = non_empty_path(value).map_err(bad)?,
+            "connect_timeout_secs" => {
+                self.connect_timeout = Duration::from_secs(at_least_one(value).map_err(bad)?)
+            }
+            "search_timeout_secs" => {
+                self.search_timeout = Duration::from_secs(at_least_one(value).map_err(bad)?)
+            }
+            "search_tries" => self.search_tries = small(value).map_err(bad)?,
+            "download_tries" => self.download_tries = small(value).map_err(bad)?,
+            "retry_base_ms" => {
+                self.retry_base = Duration::from_millis(at_least_one(value).map_err(bad)?)
+            }
+            "breaker_failures" => self.breaker.failures = small(value).map_err(bad)?,
+            "breaker_recovery_secs" => {
+                self.breaker.recovery = Duration::from_secs(at_least_one(value).map_err(bad)?)
+            }
+            "breaker_trials" => self.breaker.trials = small(value).map_err(bad)?,
             "default_quality" => {
                 self.defaults.quality = Some(value.parse().map_err(|e| bad(format!("{e}")))?)
             }
@@ -388,6 +433,14 @@ impl Config {
             "per_source_downloads" => self.per_source_downloads.to_string(),
             "stall_timeout_secs" => self.stall_timeout.as_secs().to_string(),
             "validate" => self.validate.as_str().to_string(),
+            "connect_timeout_secs" => self.connect_timeout.as_secs().to_string(),
+            "search_timeout_secs" => self.search_timeout.as_secs().to_string(),
+            "search_tries" => self.search_tries.to_string(),
+            "download_tries" => self.download_tries.to_string(),
+            "retry_base_ms" => self.retry_base.as_millis().to_string(),
+            "breaker_failures" => self.breaker.failures.to_string(),
+            "breaker_recovery_secs" => self.breaker.recovery.as_secs().to_string(),
+            "breaker_trials" => self.breaker.trials.to_string(),
             "ffprobe" => self.ffprobe.display().to_string(),
             "default_quality" => opt(self.defaults.quality.map(|q| q.to_string())),
             "orientation" => opt(self.defaults.orientation.map(|o| o.to_string())),
@@ -418,6 +471,7 @@ impl Config {
                         .map(|_| "***".to_string())
                         .unwrap_or_default(),
                     "base_url" => source.base_url.clone(),
+                    "rate_limit" => ratelimit::format(&source.rate_limit),
                     _ => return Err(unknown()),
                 }
             }
@@ -449,6 +503,7 @@ impl Config {
             "enabled" => source.enabled = parse_bool(value).map_err(bad)?,
             "api_key" => source.api_key = optional(value).map(|v| Secret(v.to_string())),
             "base_url" => source.base_url = parse_base_url(value).map_err(bad)?,
+            "rate_limit" => source.rate_limit = ratelimit::parse(value).map_err(bad)?,
             _ => return Err(unknown()),
         }
         Ok(())
@@ -611,6 +666,30 @@ fn optional_u32(value: &str) -> Result<Option<u32>, String> {
             u32::try_from(n).map_err(|_| format!("{n} is too large"))
         })
         .transpose()
+}
+
+fn at_least_one(value: &str) -> Result<u64, String> {
+    match parse_u64(value)? {
+        0 => Err("must be at least 1".to_string()),
+        n => Ok(n),
+    }
+}
+
+/// A count between 1 and 100 (tries, breaker thresholds).
+fn small(value: &str) -> Result<u32, String> {
+    match parse_u64(value)? {
+        n @ 1..=100 => Ok(n as u32),
+        n => Err(format!("must be between 1 and 100 (got {n})")),
+    }
+}
+
+/// Polite defaults: the providers' documented quotas, and a modest pace for the keyless ones.
+fn default_rate_limit(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::Pexels => "200/3600,20000/2592000",
+        SourceKind::Pixabay => "100/60",
+        SourceKind::Wikimedia | SourceKind::Archive => "100/60",
+    }
 }
 
 fn parse_bool(value: &str) -> Result<bool, String> {

@@ -4,6 +4,7 @@
 //! Data flows one way: `ipc` frames → `daemon` handlers → `store` (the single source of truth)
 //! → scheduler → workers → events back to subscribers. `cli` renders for `vfetchctl`.
 
+pub mod breaker;
 pub mod candidate;
 pub mod cli;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod ipc;
 pub mod job;
 pub mod library;
 pub mod protocol;
+pub mod ratelimit;
 pub mod retry;
 pub mod scheduler;
 pub mod source_kind;

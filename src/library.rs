@@ -99,7 +99,7 @@ pub fn place(
             dir.join(format!("{stem}-{n}.{ext}"))
         };
         // A hard link fails if the name exists, so this is an atomic "rename unless taken".
-        match fs::hard_link(part, &target) {
+        match link_or_copy(part, &target, &dir) {
             Ok(()) => {
                 fs::remove_file(part)?;
                 File::open(&dir)?.sync_all()?;
@@ -118,6 +118,22 @@ pub fn place(
         "no free name for {name} in {}",
         dir.display()
     )))
+}
+
+/// Links `part` at `target` (no clobber); across filesystems, copies to a temporary name in the
+/// target directory first (synced), then links that.
+fn link_or_copy(part: &Path, target: &Path, dir: &Path) -> io::Result<()> {
+    match fs::hard_link(part, target) {
+        Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
+            let temporary = dir.join(format!(".vfetch-{}.tmp", std::process::id()));
+            fs::copy(part, &temporary)?;
+            File::open(&temporary)?.sync_all()?;
+            let linked = fs::hard_link(&temporary, target);
+            fs::remove_file(&temporary)?;
+            linked
+        }
+        other => other,
+    }
 }
 
 /// SHA-256 of a file on disk, hex.

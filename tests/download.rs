@@ -5,15 +5,13 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::Value;
 use support::fake_provider::{
     fixtures, sha256_hex, video_from_fixture, FakeProvider, Fault, FaultRule, Source, Video,
 };
-use support::{sources_config, wait_until, Daemon};
+use support::{big_video, sources_config, wait_until, Daemon};
 
 fn daemon_for(provider: &FakeProvider, enabled: &[&str], extra: &str) -> Daemon {
     let config = sources_config(
@@ -35,47 +33,6 @@ fn add_fixture(
     let video = video_from_fixture(source, id, title, &fixtures()[index]);
     provider.add(video.clone());
     video
-}
-
-/// A real ~5 MiB H.264 video made once per test run with ffmpeg (lossless noise, so it is large).
-fn big_video() -> &'static [u8] {
-    static BIG: OnceLock<Vec<u8>> = OnceLock::new();
-    BIG.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("big.mp4");
-        let status = Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-f",
-                "lavfi",
-                "-i",
-                "nullsrc=s=256x144:r=25,geq=random(1)*255:128:128",
-                "-t",
-                "4",
-            ])
-            .args([
-                "-c:v",
-                "libx264",
-                "-preset",
-                "ultrafast",
-                "-qp",
-                "0",
-                "-pix_fmt",
-                "yuv420p",
-            ])
-            .arg(&path)
-            .status()
-            .expect("ffmpeg is installed (.ci/run installs it)");
-        assert!(status.success());
-        let data = std::fs::read(&path).expect("read big video");
-        assert!(
-            data.len() > 2 << 20,
-            "big video is only {} bytes",
-            data.len()
-        );
-        data
-    })
 }
 
 fn add_big(provider: &FakeProvider, id: &str, title: &str) -> Video {

@@ -26,6 +26,8 @@ use tokio_util::task::TaskTracker;
 use crate::config::{Config, Mode, Overrides};
 use crate::ipc::server::{bind, BindError};
 use crate::scheduler::{self, search::Searcher};
+use crate::source_kind::SourceKind;
+use crate::sources::gate::Gate;
 use crate::sources::{
     self,
     http::{self, ClientSettings},
@@ -106,17 +108,35 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
 
     let client = http::build_client(ClientSettings {
         read_timeout: config.stall_timeout,
+        connect_timeout: config.connect_timeout,
         ..ClientSettings::default()
     })
     .map_err(DaemonError::Http)?;
-    let searcher = Searcher::new(sources::enabled_sources(&config, &client));
+    let (events, _) = broadcast::channel(EVENT_BACKLOG);
+    let gates: HashMap<SourceKind, Arc<Gate>> = SourceKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let gate = Gate::new(
+                kind,
+                store.clone(),
+                events.clone(),
+                config.breaker,
+                config.source(kind).rate_limit.clone(),
+            );
+            (kind, Arc::new(gate))
+        })
+        .collect();
+    let searcher = Searcher::new(
+        sources::enabled_sources(&config, &client, &gates),
+        config.search_tries,
+        config.retry_base,
+    );
     let validator = Validator::new(config.validate, config.ffprobe.clone());
     match validator.check() {
         Ok(true) => {}
         Ok(false) => tracing::warn!("{}", validator.describe()),
         Err(e) => return Err(DaemonError::Validate(e)),
     }
-    let (events, _) = broadcast::channel(EVENT_BACKLOG);
     let shared = Arc::new(Shared {
         config: RwLock::new(Arc::new(config)),
         overrides,
@@ -125,6 +145,7 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
         started: Instant::now(),
         shutdown,
         wake: Notify::new(),
+        gates,
         searcher: RwLock::new(Arc::new(searcher)),
         http: client,
         validator,

@@ -45,8 +45,19 @@ pub fn apply(shared: &Shared, mut new: Config) {
     if let Ok(database) = old.get("database") {
         let _ = new.set("database", &database, "running daemon");
     }
-    if new.sources != old.sources {
-        let searcher = Searcher::new(sources::enabled_sources(&new, &shared.http));
+    for (kind, gate) in &shared.gates {
+        gate.configure(new.breaker, new.source(*kind).rate_limit.clone());
+    }
+    if new.sources != old.sources
+        || new.search_tries != old.search_tries
+        || new.retry_base != old.retry_base
+        || new.search_timeout != old.search_timeout
+    {
+        let searcher = Searcher::new(
+            sources::enabled_sources(&new, &shared.http, &shared.gates),
+            new.search_tries,
+            new.retry_base,
+        );
         *shared.searcher.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(searcher);
     }
     *shared.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);

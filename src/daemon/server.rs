@@ -155,6 +155,13 @@ fn concerns(event: &Event, job: Option<JobId>) -> bool {
         (_, None) => true,
         (Event::Job(j), Some(id)) => j.id == id,
         (Event::Download(d), Some(id)) => d.job_id == id,
-        (Event::Lagged { .. }, _) => true,
+        (Event::Retry { job: Some(j), .. }, Some(id)) => *j == id,
+        (
+            Event::Lagged { .. }
+            | Event::Breaker { .. }
+            | Event::RateLimited { .. }
+            | Event::Retry { .. },
+            _,
+        ) => true,
     }
 }

@@ -14,6 +14,8 @@ use crate::job::JobId;
 use crate::protocol::Event;
 use crate::scheduler::search::Searcher;
 use crate::scheduler::worker::Running;
+use crate::source_kind::SourceKind;
+use crate::sources::gate::Gate;
 use crate::store::Store;
 use crate::validate::Validator;
 
@@ -29,6 +31,8 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// Wakes the scheduler: a job was added or resumed, a search or download finished.
     pub wake: Notify,
+    /// Every source's breaker, rate limit and Retry-After; they live as long as the daemon.
+    pub gates: HashMap<SourceKind, Arc<Gate>>,
     /// The enabled sources; rebuilt when their settings change.
     pub searcher: RwLock<Arc<Searcher>>,
     /// The one HTTP client: pooled connections for searches and downloads alike.
@@ -46,6 +50,11 @@ impl Shared {
     /// The configuration in force now.
     pub fn config(&self) -> Arc<Config> {
         Arc::clone(&self.config.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// One source's gate (every source has one).
+    pub fn gate(&self, source: SourceKind) -> Option<Arc<Gate>> {
+        self.gates.get(&source).cloned()
     }
 
     /// The sources in force now.

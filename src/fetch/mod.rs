@@ -214,6 +214,8 @@ where
             }
             next = tokio::time::timeout(target.stall_timeout, response.chunk()) => match next {
                 Err(_) => break Err(FetchError::Stalled(target.stall_timeout)),
+                // The client's own read timeout is a stall too.
+                Ok(Err(e)) if e.is_timeout() => break Err(FetchError::Stalled(target.stall_timeout)),
                 Ok(Err(e)) => break Err(FetchError::Network(root_cause(&e.without_url()))),
                 Ok(Ok(None)) => break Ok(()),
                 Ok(Ok(Some(bytes))) => {

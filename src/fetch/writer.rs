@@ -31,10 +31,32 @@ pub struct Written {
 /// synced offsets; syncs once more when the channel closes.
 pub fn run(
     file: File,
+    digests: Digests,
+    offset: u64,
+    chunks: mpsc::Receiver<Bytes>,
+    synced: watch::Sender<u64>,
+) -> io::Result<Written> {
+    let handle = file.try_clone()?;
+    let result = write_all(file, digests, offset, chunks, &synced);
+    if result.is_err() {
+        // A failed write (a full disk) may still have put part of the data on disk: keep
+        // whatever is there, synced, so the next attempt resumes from it rather than from the
+        // last periodic sync.
+        if handle.sync_data().is_ok() {
+            if let Ok(meta) = handle.metadata() {
+                let _ = synced.send(meta.len());
+            }
+        }
+    }
+    result
+}
+
+fn write_all(
+    file: File,
     mut digests: Digests,
     mut offset: u64,
     mut chunks: mpsc::Receiver<Bytes>,
-    synced: watch::Sender<u64>,
+    synced: &watch::Sender<u64>,
 ) -> io::Result<Written> {
     // A large buffer turns many small network chunks into few write syscalls.
     let mut out = io::BufWriter::with_capacity(1 << 20, file);

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub use codec::{decode, encode, CodecError};
 
+use crate::breaker::BreakerState;
 use crate::candidate::StoredCandidate;
 use crate::download::Download;
 use crate::job::{Job, JobId, JobState, NewJob};
@@ -140,6 +141,23 @@ pub enum Event {
     Download(Download),
     /// The subscriber fell behind and this many events were dropped for it.
     Lagged { dropped: u64 },
+    /// A source's circuit breaker changed state.
+    Breaker {
+        source: SourceKind,
+        state: BreakerState,
+        next_trial_secs: Option<u64>,
+    },
+    /// Requests to a source wait for its rate-limit window.
+    RateLimited { source: SourceKind, wait_ms: u64 },
+    /// A request failed and will be tried again.
+    Retry {
+        source: SourceKind,
+        job: Option<JobId>,
+        download: Option<crate::download::DownloadId>,
+        attempt: u32,
+        wait_ms: u64,
+        error: String,
+    },
 }
 
 /// Why a request was refused; `kind` decides the client's exit code.
@@ -200,6 +218,8 @@ pub struct StatusView {
     pub jobs: BTreeMap<String, u64>,
     pub active_downloads: u32,
     pub parallel_downloads: u32,
+    /// Conditions that need the user, e.g. downloads paused because the disk is full.
+    pub problems: Vec<String>,
     /// How finished files are checked, e.g. "ffprobe 5.1 at /usr/bin/ffprobe" or "not validated: …".
     pub validation: String,
     pub sources: Vec<SourceStatus>,
@@ -213,6 +233,13 @@ pub struct SourceStatus {
     /// "ok", or why the source is off, e.g. "disabled: no API key".
     pub state: String,
     pub base_url: String,
+    pub breaker: BreakerState,
+    /// Seconds until the next trial call, while the breaker is open.
+    pub next_trial_secs: Option<u64>,
+    /// Seconds until the rate limit (or a Retry-After) lets the next request go.
+    pub waiting_secs: Option<u64>,
+    /// The rate limit in force, e.g. "200/3600,20000/2592000".
+    pub rate_limit: String,
 }
 
 /// One configuration key as `config get` shows it (API keys as `***`).

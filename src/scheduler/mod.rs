@@ -7,7 +7,7 @@ pub mod worker;
 use std::collections::HashSet;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::daemon::Shared;
 use crate::job::{Job, JobId, JobState};
@@ -23,8 +23,17 @@ pub async fn run(shared: Arc<Shared>) {
         if let Err(e) = step(&shared, &searching).await {
             tracing::error!(error = %e, "scheduler step failed");
         }
+        // An open breaker's recovery is the one thing no event announces: wake for it.
+        let reopening = shared
+            .gates
+            .values()
+            .filter_map(|g| g.closed_for())
+            .min()
+            .map(|d| d + Duration::from_millis(10))
+            .unwrap_or(Duration::from_secs(3600));
         tokio::select! {
             _ = shared.wake.notified() => {}
+            _ = tokio::time::sleep(reopening) => {}
             _ = shared.shutdown.cancelled() => break,
         }
     }
@@ -92,7 +101,9 @@ async fn start_downloads(shared: &Arc<Shared>) -> Result<(), StoreError> {
             SourceKind::ALL
                 .into_iter()
                 .filter(|s| {
-                    running.values().filter(|r| r.source == *s).count()
+                    // A source whose breaker is open waits; the others carry on.
+                    let open = shared.gate(*s).is_some_and(|g| g.closed_for().is_some());
+                    open || running.values().filter(|r| r.source == *s).count()
                         >= shared.config().per_source_downloads as usize
                 })
                 .collect()

@@ -27,14 +27,19 @@ pub struct Searcher {
 }
 
 impl Searcher {
-    /// Wraps the adapters the config enabled.
-    pub fn new(sources: Vec<Box<dyn Source>>) -> Searcher {
+    /// Wraps the adapters the config enabled; each request is tried up to `tries` times, the
+    /// first backoff bounded by `base`.
+    pub fn new(sources: Vec<Box<dyn Source>>, tries: u32, base: std::time::Duration) -> Searcher {
         Searcher {
             sources: sources
                 .into_iter()
                 .map(|s| (s.kind(), (s, Semaphore::new(1))))
                 .collect(),
-            policy: RetryPolicy::SEARCH,
+            policy: RetryPolicy {
+                max_tries: tries,
+                base,
+                ..RetryPolicy::SEARCH
+            },
         }
     }
 

@@ -9,16 +9,18 @@ use tokio_util::sync::CancellationToken;
 use crate::daemon::Shared;
 use crate::download::{DownloadId, DownloadState};
 use crate::fetch::{self, Checkpoint, FetchError, Fetched, Resume, Target};
-use crate::job::JobId;
+use crate::job::{JobId, JobState};
 use crate::library;
 use crate::protocol::Event;
 use crate::retry::RetryPolicy;
 use crate::source_kind::SourceKind;
+use crate::sources::gate::Use;
 use crate::store::downloads::{self, Outcome, Work};
 use crate::store::{jobs, StoreError};
 use crate::validate::Verdict;
 
-/// Tries per download; an attempt that moved the offset forward gives one back.
+/// Backoff for downloads; the number of tries comes from the config, and an attempt that moved
+/// the offset forward gives its try back.
 const DOWNLOAD_RETRY: RetryPolicy = RetryPolicy {
     max_tries: 5,
     base: Duration::from_millis(500),
@@ -60,6 +62,10 @@ pub async fn run(
         Ok(None) => None,
         Err(outcome) => Some(outcome),
     };
+    let disk_full = match &outcome {
+        Some(Outcome::Paused { reason }) if reason.starts_with("disk full") => Some(reason.clone()),
+        _ => None,
+    };
     if let Some(outcome) = outcome {
         if matches!(outcome, Outcome::Failed { .. }) {
             // Nothing will resume it: the candidate is replaced by another.
@@ -81,6 +87,18 @@ pub async fn run(
         discard_if_cancelled(&shared, id).await;
     }
     shared.running_remove(id);
+    if let Some(reason) = disk_full {
+        // The whole job waits for space; `vfetchctl resume` continues from the kept offsets.
+        let job = work.job;
+        let note = vec![reason];
+        if let Ok(job) = shared
+            .store
+            .run(move |db| jobs::transition_with_errors(db, job, JobState::Paused, &note))
+            .await
+        {
+            shared.publish(Event::Job(job));
+        }
+    }
     let job = work.job;
     if let Ok(job) = shared.store.run(move |db| jobs::get(db, job)).await {
         shared.publish(Event::Job(job));
@@ -101,8 +119,29 @@ async fn download(
         etag: work.etag.clone(),
         last_modified: work.last_modified.clone(),
     };
+    let policy = RetryPolicy {
+        max_tries: shared.config().download_tries,
+        base: shared.config().retry_base,
+        ..DOWNLOAD_RETRY
+    };
+    let source = work.candidate.source;
+    let gate = shared.gate(source);
     let mut tries = 0;
     loop {
+        if let Some(gate) = &gate {
+            if let Some(wait) = gate.closed_for() {
+                // Do not hold a slot while the source is out: other sources carry on.
+                return Err(Outcome::Requeued {
+                    reason: format!(
+                        "{source} circuit breaker is open; next trial in {}s",
+                        wait.as_secs()
+                    ),
+                });
+            }
+            if let Err(e) = gate.admit(Use::File).await {
+                tracing::warn!(download = %id, error = %e, "rate-limit bookkeeping failed");
+            }
+        }
         let target = Target {
             url: work.candidate.url.clone(),
             part: shared.config().staging_dir().join(format!("{id}.part")),
@@ -132,6 +171,18 @@ async fn download(
                 etag: cp.etag,
                 last_modified: cp.last_modified,
             };
+        }
+        if let Some(gate) = &gate {
+            match &result {
+                Ok(_) => gate.succeeded(),
+                Err(FetchError::Cancelled) => {}
+                Err(e) => {
+                    // 429 means "slow down", not "broken": it holds requests back without tripping.
+                    let counts =
+                        e.is_retryable() && !matches!(e, FetchError::Status { status: 429, .. });
+                    gate.failed(e.retry_after(), counts);
+                }
+            }
         }
         tries += 1;
         let error = match result {
@@ -165,12 +216,20 @@ async fn download(
             // Progress was made: this try does not count against the budget.
             tries -= 1;
         }
-        if !DOWNLOAD_RETRY.may_retry(tries) {
+        if !policy.may_retry(tries) {
             return Err(Outcome::Failed {
                 reason: format!("gave up after {tries} tries: {reason}"),
             });
         }
-        let wait = DOWNLOAD_RETRY.delay(tries.max(1), error.retry_after());
+        let wait = policy.delay(tries.max(1), error.retry_after());
+        shared.publish(Event::Retry {
+            source,
+            job: Some(work.job),
+            download: Some(id),
+            attempt: tries,
+            wait_ms: wait.as_millis() as u64,
+            error: reason.clone(),
+        });
         tokio::select! {
             _ = cancel.cancelled() => return Ok(None),
             _ = tokio::time::sleep(wait) => {}
@@ -282,5 +341,6 @@ fn outcome_name(outcome: &Outcome) -> &'static str {
         Outcome::Invalid { .. } => "invalid",
         Outcome::Failed { .. } => "failed",
         Outcome::Paused { .. } => "paused",
+        Outcome::Requeued { .. } => "requeued",
     }
 }

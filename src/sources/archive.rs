@@ -1,5 +1,6 @@
 //! Internet Archive (no key): advanced search for movies, then each item's metadata for a file.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -9,12 +10,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::filter::rejection;
+use super::gate::Gate;
 use super::http::{get_json, host_of, http_url};
 use super::{SearchPage, SearchQuery, Source, SourceError};
 use crate::candidate::{Candidate, Checksum};
 use crate::source_kind::SourceKind;
 
-const TIMEOUT: Duration = Duration::from_secs(20);
 const MAX_ROWS: u32 = 50;
 /// The Archive asks for low concurrency; item lookups for one page go two at a time.
 const METADATA_CONCURRENCY: usize = 2;
@@ -22,13 +23,20 @@ const METADATA_CONCURRENCY: usize = 2;
 /// The Internet Archive's search and metadata APIs.
 pub struct Archive {
     client: Client,
+    gate: Arc<Gate>,
+    timeout: Duration,
     base_url: String,
 }
 
 impl Archive {
     /// An adapter for the archive at `base_url`.
-    pub fn new(client: Client, base_url: String) -> Archive {
-        Archive { client, base_url }
+    pub fn new(client: Client, gate: Arc<Gate>, timeout: Duration, base_url: String) -> Archive {
+        Archive {
+            client,
+            gate,
+            timeout,
+            base_url,
+        }
     }
 }
 
@@ -98,7 +106,7 @@ impl Source for Archive {
                 .client
                 .get(format!("{}/advancedsearch.php", self.base_url))
                 .query(&params);
-            let answer: SearchAnswer = get_json(request, &host, TIMEOUT).await?;
+            let answer: SearchAnswer = get_json(&self.gate, request, &host, self.timeout).await?;
             let mut result = SearchPage {
                 returned: answer.response.docs.len() as u32,
                 has_more: u64::from(query.page) * u64::from(rows) < answer.response.num_found,
@@ -120,8 +128,13 @@ impl Source for Archive {
             let items: Vec<_> = stream::iter(docs)
                 .map(|doc| async move {
                     let url = format!("{}/metadata/{}", self.base_url, doc.identifier);
-                    let item: Result<Item, _> =
-                        get_json(self.client.get(url), &host_of(&self.base_url), TIMEOUT).await;
+                    let item: Result<Item, _> = get_json(
+                        &self.gate,
+                        self.client.get(url),
+                        &host_of(&self.base_url),
+                        self.timeout,
+                    )
+                    .await;
                     (doc, item)
                 })
                 .buffered(METADATA_CONCURRENCY)

@@ -6,6 +6,7 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 
+use super::gate::{Gate, Use};
 use super::SourceError;
 
 /// Largest search response accepted; real pages are a few hundred KiB at most.
@@ -48,16 +49,34 @@ pub fn build_client(settings: ClientSettings) -> reqwest::Result<Client> {
         .build()
 }
 
-/// Sends a request and parses a bounded JSON body; errors name the host, never the full URL
-/// (query strings can carry API keys).
+/// Sends an API request through the source's gate and parses a bounded JSON body; errors name
+/// the host, never the full URL (query strings can carry API keys).
 pub async fn get_json<T: DeserializeOwned>(
+    gate: &Gate,
     request: RequestBuilder,
     host: &str,
     timeout: Duration,
 ) -> Result<T, SourceError> {
-    let response = send(request.timeout(timeout), host, timeout).await?;
-    let body = read_bounded(response, host, timeout).await?;
-    serde_json::from_slice(&body).map_err(|e| SourceError::Malformed {
+    gate.admit(Use::Api)
+        .await
+        .map_err(|e| SourceError::Transport {
+            host: host.to_string(),
+            message: e.to_string(),
+        })?;
+    let result = async {
+        let response = send(request.timeout(timeout), host, timeout).await?;
+        read_bounded(response, host, timeout).await
+    }
+    .await;
+    match &result {
+        Ok(_) => gate.succeeded(),
+        Err(e) => {
+            // 429 means "slow down", not "broken": it holds requests back without tripping.
+            let counts = e.is_retryable() && !matches!(e, SourceError::Status { status: 429, .. });
+            gate.failed(e.retry_after(), counts);
+        }
+    }
+    serde_json::from_slice(&result?).map_err(|e| SourceError::Malformed {
         host: host.to_string(),
         message: e.to_string(),
     })

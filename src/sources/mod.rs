@@ -3,11 +3,14 @@
 
 mod archive;
 pub mod filter;
+pub mod gate;
 pub mod http;
 mod pexels;
 mod pixabay;
 mod wikimedia;
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -17,6 +20,7 @@ use crate::candidate::Candidate;
 use crate::config::Config;
 use crate::job::JobOptions;
 use crate::source_kind::SourceKind;
+use gate::Gate;
 
 /// What to search for: one page of a theme, with the job's filters.
 #[derive(Debug, Clone)]
@@ -96,7 +100,11 @@ pub trait Source: Send + Sync {
 }
 
 /// Builds an adapter for every source the config enables (and has a key for).
-pub fn enabled_sources(config: &Config, client: &reqwest::Client) -> Vec<Box<dyn Source>> {
+pub fn enabled_sources(
+    config: &Config,
+    client: &reqwest::Client,
+    gates: &HashMap<SourceKind, Arc<Gate>>,
+) -> Vec<Box<dyn Source>> {
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     for kind in SourceKind::ALL {
         let settings = config.source(kind);
@@ -107,17 +115,23 @@ pub fn enabled_sources(config: &Config, client: &reqwest::Client) -> Vec<Box<dyn
         let base = settings.base_url.clone();
         let key = settings.api_key.clone();
         let client = client.clone();
+        let Some(gate) = gates.get(&kind).cloned() else {
+            continue;
+        };
+        let t = config.search_timeout;
         match (kind, key) {
             (SourceKind::Pexels, Some(key)) => {
-                sources.push(Box::new(pexels::Pexels::new(client, base, key)))
+                sources.push(Box::new(pexels::Pexels::new(client, gate, t, base, key)))
             }
             (SourceKind::Pixabay, Some(key)) => {
-                sources.push(Box::new(pixabay::Pixabay::new(client, base, key)))
+                sources.push(Box::new(pixabay::Pixabay::new(client, gate, t, base, key)))
             }
             (SourceKind::Wikimedia, _) => {
-                sources.push(Box::new(wikimedia::Wikimedia::new(client, base)))
+                sources.push(Box::new(wikimedia::Wikimedia::new(client, gate, t, base)))
             }
-            (SourceKind::Archive, _) => sources.push(Box::new(archive::Archive::new(client, base))),
+            (SourceKind::Archive, _) => {
+                sources.push(Box::new(archive::Archive::new(client, gate, t, base)))
+            }
             // disabled_reason already covered keyed sources without a key.
             (SourceKind::Pexels | SourceKind::Pixabay, None) => {}
         }

@@ -1,5 +1,6 @@
 //! Pexels: `GET /videos/search` with the key in the `Authorization` header.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -9,6 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::filter::{quality_fits, rejection, rendition_fits};
+use super::gate::Gate;
 use super::http::{get_json, host_of, http_url};
 use super::{SearchPage, SearchQuery, Source, SourceError};
 use crate::candidate::Candidate;
@@ -16,22 +18,31 @@ use crate::config::Secret;
 use crate::job::{JobOptions, Quality};
 use crate::source_kind::SourceKind;
 
-const TIMEOUT: Duration = Duration::from_secs(20);
 /// Pexels caps `per_page` at 80.
 const MAX_PER_PAGE: u32 = 80;
 
 /// The Pexels video API.
 pub struct Pexels {
     client: Client,
+    gate: Arc<Gate>,
+    timeout: Duration,
     base_url: String,
     key: Secret,
 }
 
 impl Pexels {
     /// An adapter for the API at `base_url` with `key`.
-    pub fn new(client: Client, base_url: String, key: Secret) -> Pexels {
+    pub fn new(
+        client: Client,
+        gate: Arc<Gate>,
+        timeout: Duration,
+        base_url: String,
+        key: Secret,
+    ) -> Pexels {
         Pexels {
             client,
+            gate,
+            timeout,
             base_url,
             key,
         }
@@ -110,7 +121,7 @@ impl Source for Pexels {
                 .get(format!("{}/videos/search", self.base_url))
                 .header(AUTHORIZATION, key)
                 .query(&params);
-            let page: Page = get_json(request, &host, TIMEOUT).await?;
+            let page: Page = get_json(&self.gate, request, &host, self.timeout).await?;
             let mut result = SearchPage {
                 returned: page.videos.len() as u32,
                 has_more: page.next_page.is_some(),

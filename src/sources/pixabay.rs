@@ -1,5 +1,6 @@
 //! Pixabay: `GET /api/videos/` with the key in the query string (so its URLs are never logged).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -8,6 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::filter::{rejection, rendition_fits};
+use super::gate::Gate;
 use super::http::{get_json, host_of, http_url};
 use super::{SearchPage, SearchQuery, Source, SourceError};
 use crate::candidate::Candidate;
@@ -15,7 +17,6 @@ use crate::config::Secret;
 use crate::job::{JobOptions, Quality};
 use crate::source_kind::SourceKind;
 
-const TIMEOUT: Duration = Duration::from_secs(20);
 /// Pixabay accepts 3..=200 per page and queries of at most 100 characters.
 const PER_PAGE: std::ops::RangeInclusive<u32> = 3..=200;
 const MAX_QUERY_CHARS: usize = 100;
@@ -23,15 +24,25 @@ const MAX_QUERY_CHARS: usize = 100;
 /// The Pixabay video API.
 pub struct Pixabay {
     client: Client,
+    gate: Arc<Gate>,
+    timeout: Duration,
     base_url: String,
     key: Secret,
 }
 
 impl Pixabay {
     /// An adapter for the API at `base_url` with `key`.
-    pub fn new(client: Client, base_url: String, key: Secret) -> Pixabay {
+    pub fn new(
+        client: Client,
+        gate: Arc<Gate>,
+        timeout: Duration,
+        base_url: String,
+        key: Secret,
+    ) -> Pixabay {
         Pixabay {
             client,
+            gate,
+            timeout,
             base_url,
             key,
         }
@@ -104,7 +115,7 @@ impl Source for Pixabay {
                 .client
                 .get(format!("{}/api/videos/", self.base_url))
                 .query(&params);
-            let page: Page = get_json(request, &host, TIMEOUT).await?;
+            let page: Page = get_json(&self.gate, request, &host, self.timeout).await?;
             let seen = u64::from(query.page) * u64::from(per_page);
             let mut result = SearchPage {
                 returned: page.hits.len() as u32,

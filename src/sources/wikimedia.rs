@@ -1,5 +1,6 @@
 //! Wikimedia Commons (no key): MediaWiki search in the File: namespace with `imageinfo`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -8,25 +9,32 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::filter::rejection;
+use super::gate::Gate;
 use super::http::{get_json, host_of, http_url, one_line};
 use super::{SearchPage, SearchQuery, Source, SourceError};
 use crate::candidate::{Candidate, Checksum};
 use crate::source_kind::SourceKind;
 
-const TIMEOUT: Duration = Duration::from_secs(20);
 /// MediaWiki caps `gsrlimit` at 50 for anonymous clients.
 const MAX_LIMIT: u32 = 50;
 
 /// The Wikimedia Commons API.
 pub struct Wikimedia {
     client: Client,
+    gate: Arc<Gate>,
+    timeout: Duration,
     base_url: String,
 }
 
 impl Wikimedia {
     /// An adapter for the wiki at `base_url`.
-    pub fn new(client: Client, base_url: String) -> Wikimedia {
-        Wikimedia { client, base_url }
+    pub fn new(client: Client, gate: Arc<Gate>, timeout: Duration, base_url: String) -> Wikimedia {
+        Wikimedia {
+            client,
+            gate,
+            timeout,
+            base_url,
+        }
     }
 }
 
@@ -97,7 +105,7 @@ impl Source for Wikimedia {
                 .client
                 .get(format!("{}/w/api.php", self.base_url))
                 .query(&params);
-            let answer: Answer = get_json(request, &host, TIMEOUT).await?;
+            let answer: Answer = get_json(&self.gate, request, &host, self.timeout).await?;
             if let Some(error) = answer.error {
                 return Err(SourceError::Malformed {
                     host,

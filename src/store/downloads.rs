@@ -304,6 +304,10 @@ pub enum Outcome {
     Paused {
         reason: String,
     },
+    /// Back in the queue with its offset (e.g. its source's breaker is open).
+    Requeued {
+        reason: String,
+    },
 }
 
 /// Records the end of a running download; a download the user paused or cancelled meanwhile
@@ -347,12 +351,21 @@ pub fn finish(
              WHERE id = ?1 AND state = 'running'",
             params![id.0, reason, now],
         )?,
+        Outcome::Requeued { reason } => tx.execute(
+            "UPDATE downloads SET state = 'queued', error = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'running'",
+            params![id.0, reason, now],
+        )?,
         Outcome::Paused { reason } => tx.execute(
             "UPDATE downloads SET state = 'paused', error = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'running'",
             params![id.0, reason, now],
         )?,
     };
-    if changed > 0 && !matches!(outcome, Outcome::Done { .. } | Outcome::Paused { .. }) {
+    if changed > 0
+        && !matches!(
+            outcome,
+            Outcome::Done { .. } | Outcome::Paused { .. } | Outcome::Requeued { .. }
+        )
+    {
         tx.execute(
             "UPDATE candidates SET state = 'rejected' WHERE id = (SELECT candidate_id FROM downloads WHERE id = ?1)",
             [id.0],
@@ -361,4 +374,20 @@ pub fn finish(
     let row = get(&tx, id)?;
     tx.commit()?;
     Ok(row)
+}
+
+/// Downloads waiting for disk space, as one line each for `status`.
+pub fn disk_full(db: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut statement = db.prepare(
+        "SELECT id, job_id, error FROM downloads WHERE state = 'paused' AND error LIKE 'disk full%' ORDER BY id LIMIT 20",
+    )?;
+    let rows = statement.query_map([], |r| {
+        Ok(format!(
+            "download {} of job {} paused: {}",
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?
+        ))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -8,6 +8,7 @@ pub mod candidates;
 pub mod downloads;
 pub mod jobs;
 mod migrations;
+pub mod ratelimits;
 pub mod searches;
 pub mod settings;
 

@@ -11,6 +11,47 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// A real ~5 MiB H.264 video made once per test run with ffmpeg (lossless noise, so it is large).
+pub fn big_video() -> &'static [u8] {
+    static BIG: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BIG.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("big.mp4");
+        let status = std::process::Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "nullsrc=s=256x144:r=25,geq=random(1)*255:128:128",
+                "-t",
+                "4",
+            ])
+            .args([
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-qp",
+                "0",
+                "-pix_fmt",
+                "yuv420p",
+            ])
+            .arg(&path)
+            .status()
+            .expect("ffmpeg is installed (.ci/run installs it)");
+        assert!(status.success());
+        let data = std::fs::read(&path).expect("read big video");
+        assert!(
+            data.len() > 2 << 20,
+            "big video is only {} bytes",
+            data.len()
+        );
+        data
+    })
+}
+
 /// Path of a binary cargo built for these tests.
 pub fn bin(name: &str) -> PathBuf {
     match name {
@@ -43,7 +84,7 @@ pub fn sources_config(
     let mut text = String::new();
     for source in ["pexels", "pixabay", "wikimedia", "archive"] {
         text.push_str(&format!(
-            "\n[sources.{source}]\nbase_url = \"{base_url}\"\nenabled = {}\n",
+            "\n[sources.{source}]\nbase_url = \"{base_url}\"\nenabled = {}\nrate_limit = \"10000/1\"\n",
             enabled.contains(&source)
         ));
         match source {
@@ -86,12 +127,14 @@ impl Daemon {
         let root = dir.path();
         let socket = root.join("run").join("vfetchd.sock");
         let config_path = root.join("config.toml");
-        let mut text = format!(
-            "socket = {:?}\nstate_dir = {:?}\nlibrary_dir = {:?}\n",
-            socket,
-            root.join("state"),
-            root.join("library")
-        );
+        // The test's own state_dir / library_dir (e.g. on a small filesystem) take precedence.
+        let mut text = format!("socket = {:?}\n", socket);
+        if !extra_toml.contains("state_dir =") {
+            text.push_str(&format!("state_dir = {:?}\n", root.join("state")));
+        }
+        if !extra_toml.contains("library_dir =") {
+            text.push_str(&format!("library_dir = {:?}\n", root.join("library")));
+        }
         text.push_str(extra_toml);
         let mut tarpit = None;
         if !extra_toml.contains("[sources.") {

@@ -2,25 +2,35 @@
 
 use std::sync::Arc;
 
+use crate::breaker::BreakerState;
 use crate::daemon::Shared;
 use crate::protocol::{Response, RpcError, SourceStatus, StatusView, PROTOCOL_VERSION};
+use crate::ratelimit;
 use crate::source_kind::SourceKind;
-use crate::store::jobs;
+use crate::store::{downloads, jobs};
 
 /// Version, uptime, paths, queue depth by state and each source's health.
 pub async fn status(shared: &Arc<Shared>) -> Result<Response, RpcError> {
-    let counts = shared.store.run(|db| jobs::count_by_state(db)).await?;
+    let (counts, problems) = shared
+        .store
+        .run(|db| Ok((jobs::count_by_state(db)?, downloads::disk_full(db)?)))
+        .await?;
     let config = shared.config();
     let sources = SourceKind::ALL
         .into_iter()
         .map(|kind| {
             let source = config.source(kind);
             let reason = source.disabled_reason(kind);
+            let gate = shared.gate(kind).map(|g| g.status());
             SourceStatus {
                 source: kind,
                 enabled: reason.is_none(),
                 state: reason.unwrap_or("ok").to_string(),
                 base_url: source.base_url.clone(),
+                breaker: gate.map_or(BreakerState::Closed, |g| g.breaker),
+                next_trial_secs: gate.and_then(|g| g.next_trial).map(|d| d.as_secs()),
+                waiting_secs: gate.and_then(|g| g.waiting).map(|d| d.as_secs()),
+                rate_limit: ratelimit::format(&source.rate_limit),
             }
         })
         .collect();
@@ -36,6 +46,7 @@ pub async fn status(shared: &Arc<Shared>) -> Result<Response, RpcError> {
         active_downloads: shared.running().len() as u32,
         parallel_downloads: config.parallel_downloads,
         validation: shared.validator.describe(),
+        problems,
         sources,
     }))
 }

@@ -101,3 +101,10 @@ CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+-- Requests sent to each source, for the persisted sliding-window rate limits.
+CREATE TABLE source_requests (
+    source TEXT    NOT NULL,
+    at     INTEGER NOT NULL -- ms since epoch
+);
+CREATE INDEX source_requests_by_time ON source_requests (source, at);
