@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::download::DownloadState;
+use crate::insight::Period;
 use crate::job::{JobId, JobState, Orientation, Quality, MAX_COUNT};
 use crate::source_kind::SourceKind;
 
@@ -12,7 +14,6 @@ use crate::source_kind::SourceKind;
 #[command(
     name = "vfetchctl",
     version,
-    about,
     long_about = "vfetchctl talks to vfetchd over its local socket. If no daemon answers on the \
                   user-mode default socket, vfetchctl starts one in the background (see \
                   --no-autostart).",
@@ -80,6 +81,74 @@ pub enum Command {
     },
     /// Show the daemon's version, uptime, paths, queue depth and sources
     Status,
+    /// Download statistics: totals, success rate, bytes, speed, per source and per period
+    Stats {
+        /// Look back this many days
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Rows per day, week or month
+        #[arg(long, default_value = "day")]
+        by: Period,
+    },
+    /// Recent finished downloads (newest first)
+    History {
+        /// How many
+        #[arg(short = 'n', long, default_value_t = 20)]
+        limit: u32,
+        /// Only this theme (exact)
+        #[arg(long)]
+        theme: Option<String>,
+        /// Only this state: done, failed, duplicate, invalid, cancelled
+        #[arg(long)]
+        state: Option<DownloadState>,
+    },
+    /// Themes from the search history that start with PREFIX, most used first
+    Suggest {
+        /// The beginning of a theme (any case)
+        prefix: String,
+        /// How many
+        #[arg(short = 'n', long, default_value_t = 10)]
+        limit: u32,
+    },
+    /// The most searched themes, with their counts and last use
+    Themes {
+        /// How many
+        #[arg(short = 'n', long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// One record per downloaded video with attribution (author, license, page URL) and file facts
+    Export {
+        /// Only this job [default: every job]
+        job: Option<JobId>,
+        /// Output format: json or csv
+        #[arg(short, long, default_value = "json")]
+        format: ExportFormat,
+        /// Write to FILE instead of standard output
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Remove old records (and their partial files); library files only with --delete-files
+    Cleanup {
+        /// Records last changed more than this many days ago
+        #[arg(long, value_name = "DAYS")]
+        older_than: u32,
+        /// Only failed and cancelled jobs and unsuccessful downloads
+        #[arg(long)]
+        failed_only: bool,
+        /// Show what would be removed, remove nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Also delete the removed downloads' files from the library
+        #[arg(long)]
+        delete_files: bool,
+    },
+    /// Follow live progress (one job, or everything); --json prints one event per line
+    Watch {
+        /// Only this job; the watch ends when it does
+        job: Option<JobId>,
+    },
+    /// Figures in the Prometheus text format (for node_exporter's textfile collector)
+    Metrics,
     /// Read or change settings of the running daemon (changes persist across restarts)
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -171,4 +240,24 @@ pub enum ConfigCommand {
         /// The key
         key: String,
     },
+}
+
+/// `export` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Json,
+    Csv,
+}
+
+impl std::str::FromStr for ExportFormat {
+    type Err = crate::job::InvalidInput;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "json" => Ok(ExportFormat::Json),
+            "csv" => Ok(ExportFormat::Csv),
+            other => Err(crate::job::InvalidInput(format!(
+                "unknown format {other:?}: expected json or csv"
+            ))),
+        }
+    }
 }

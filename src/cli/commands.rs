@@ -2,11 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use super::args::{AddArgs, Cli, Command, ConfigCommand, ListArgs, TargetArgs};
+use super::args::{AddArgs, Cli, Command, ConfigCommand, ExportFormat, ListArgs, TargetArgs};
+use super::export::ExportWriter;
+use super::watch::{View, Watch};
 use super::{autostart, render, Exit, Failure};
 use crate::config::{self, Config, Mode, Overrides};
+use crate::insight::{CleanupQuery, HistoryQuery};
 use crate::ipc::client::{answers, Client, ClientError};
-use crate::job::{validate_count, JobId, JobOptions, JobState, NewJob};
+use crate::job::{validate_count, Job, JobId, JobOptions, JobState, NewJob};
 use crate::protocol::{Event, ListQuery, Request, Response, Target};
 
 /// Runs the parsed command line.
@@ -49,6 +52,37 @@ pub async fn execute(cli: Cli) -> Result<Exit, Failure> {
             ),
             other => return Err(unexpected(other)),
         },
+        (Command::Stats { .. }, request) => match client.request(&request).await? {
+            Response::Stats(stats) => render::stats(&stats, json),
+            other => return Err(unexpected(other)),
+        },
+        (Command::History { .. }, request) => match client.request(&request).await? {
+            Response::History(rows) => render::history(&rows, json),
+            other => return Err(unexpected(other)),
+        },
+        (Command::Suggest { .. } | Command::Themes { .. }, request) => {
+            match client.request(&request).await? {
+                Response::Themes(rows) => render::themes(&rows, json),
+                other => return Err(unexpected(other)),
+            }
+        }
+        (Command::Cleanup { .. }, request) => match client.request(&request).await? {
+            Response::Cleanup(report) => render::cleanup(&report, json),
+            other => return Err(unexpected(other)),
+        },
+        (Command::Metrics, request) => match client.request(&request).await? {
+            Response::Metrics(text) => print!("{text}"),
+            other => return Err(unexpected(other)),
+        },
+        (Command::Export { format, output, .. }, request) => {
+            return export(&mut client, &request, *format, output.as_deref()).await;
+        }
+        (Command::Watch { job }, _) => {
+            let view = View::for_stdout(json, View::Plain);
+            return follow(&mut client, &socket, *job, view)
+                .await
+                .map(|_| Exit::Ok);
+        }
         (Command::Status, request) => match client.request(&request).await? {
             Response::Status(status) => render::status(&status, json),
             other => return Err(unexpected(other)),
@@ -82,6 +116,41 @@ fn build_request(command: &Command) -> Result<Request, Failure> {
             priority: *priority,
         },
         Command::Status => Request::Status,
+        Command::Stats { days, by } => Request::Stats {
+            days: *days,
+            by: *by,
+        },
+        Command::History {
+            limit,
+            theme,
+            state,
+        } => Request::History(HistoryQuery {
+            limit: *limit,
+            theme: theme.clone(),
+            state: *state,
+        }),
+        Command::Suggest { prefix, limit } => Request::Themes {
+            prefix: prefix.clone(),
+            limit: *limit,
+        },
+        Command::Themes { limit } => Request::Themes {
+            prefix: String::new(),
+            limit: *limit,
+        },
+        Command::Export { job, .. } => Request::Export { job: *job },
+        Command::Cleanup {
+            older_than,
+            failed_only,
+            dry_run,
+            delete_files,
+        } => Request::Cleanup(CleanupQuery {
+            older_than_days: *older_than,
+            failed_only: *failed_only,
+            dry_run: *dry_run,
+            delete_files: *delete_files,
+        }),
+        Command::Watch { job } => Request::Subscribe { job: *job },
+        Command::Metrics => Request::Metrics,
         Command::Config(ConfigCommand::Get { key }) => Request::ConfigGet { key: key.clone() },
         Command::Config(ConfigCommand::Set { key, value }) => Request::ConfigSet {
             key: key.clone(),
@@ -165,31 +234,16 @@ async fn wait_for(
     id: JobId,
     json: bool,
 ) -> Result<Exit, Failure> {
-    // Subscribe on a second connection first, then read the current state, so no change is
-    // missed between the two.
-    let mut events = Client::connect(socket).await?;
-    match events
-        .request(&Request::Subscribe { job: Some(id) })
-        .await?
-    {
-        Response::Subscribed => {}
-        other => return Err(unexpected(other)),
-    }
-    let mut job = match client.request(&Request::Show(id)).await? {
-        Response::Detail(detail) => detail.job,
-        other => return Err(unexpected(other)),
+    // With --json only the final job is printed, for scripts; on a terminal, live bars.
+    let view = if json {
+        View::Quiet
+    } else {
+        View::for_stdout(false, View::Quiet)
     };
-    while !job.state.is_terminal() {
-        match events.next_event().await? {
-            Some(Event::Job(changed)) if changed.id == id => job = changed,
-            Some(_) => {}
-            None => {
-                return Err(Failure::Other(format!(
-                    "vfetchd went away while waiting for job {id}; it will continue when the daemon restarts"
-                )))
-            }
-        }
-    }
+    let job = follow(client, socket, Some(id), view).await?;
+    let Some(job) = job else {
+        return Err(Failure::Other(format!("job {id} did not end")));
+    };
     render::job_finished(&job, json);
     Ok(if job.state == JobState::Done {
         Exit::Ok
@@ -198,7 +252,104 @@ async fn wait_for(
     })
 }
 
-fn expect_job(response: Response) -> Result<crate::job::Job, Failure> {
+/// Shows events until the watched job ends (returning it) or, for everything, until the daemon
+/// goes away or the user stops it.
+async fn follow(
+    client: &mut Client,
+    socket: &Path,
+    job: Option<JobId>,
+    view: View,
+) -> Result<Option<Job>, Failure> {
+    // Subscribe on a second connection first, then read the current state, so no change is
+    // missed between the two.
+    let mut events = Client::connect(socket).await?;
+    match events.request(&Request::Subscribe { job }).await? {
+        Response::Subscribed => {}
+        other => return Err(unexpected(other)),
+    }
+    let mut watch = Watch::new(view, job);
+    if let Some(id) = job {
+        match client.request(&Request::Show(id)).await? {
+            Response::Detail(detail) if detail.job.state.is_terminal() => {
+                watch.finish();
+                return Ok(Some(detail.job));
+            }
+            Response::Detail(detail) => {
+                watch.show(&Event::Job(detail.job));
+            }
+            other => return Err(unexpected(other)),
+        }
+    }
+    loop {
+        let next = tokio::select! {
+            next = events.next_event() => next?,
+            _ = tokio::signal::ctrl_c() => {
+                watch.finish();
+                return Ok(None);
+            }
+        };
+        match next {
+            Some(event) => {
+                if let Some(ended) = watch.show(&event) {
+                    watch.finish();
+                    return Ok(Some(ended));
+                }
+            }
+            None => {
+                watch.finish();
+                return match job {
+                    Some(id) => Err(Failure::Other(format!(
+                        "vfetchd went away while waiting for job {id}; it will continue when the daemon restarts"
+                    ))),
+                    None => Ok(None),
+                };
+            }
+        }
+    }
+}
+
+/// Streams export records into JSON or CSV, to a file or stdout.
+async fn export(
+    client: &mut Client,
+    request: &Request,
+    format: ExportFormat,
+    output: Option<&Path>,
+) -> Result<Exit, Failure> {
+    let sink: Box<dyn std::io::Write> = match output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| Failure::Other(format!("cannot write {}: {e}", path.display())))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let io = |e: std::io::Error| Failure::Other(format!("cannot write the export: {e}"));
+    let mut writer = match format {
+        ExportFormat::Json => ExportWriter::json(sink),
+        ExportFormat::Csv => ExportWriter::csv(sink),
+    }
+    .map_err(io)?;
+    let mut response = client.request(request).await?;
+    loop {
+        match response {
+            Response::ExportBatch(records) => {
+                for record in &records {
+                    writer.write(record).map_err(io)?;
+                }
+            }
+            Response::ExportEnd { records } => {
+                writer.finish().map_err(io)?;
+                if let Some(path) = output {
+                    eprintln!("vfetchctl: wrote {records} records to {}", path.display());
+                }
+                return Ok(Exit::Ok);
+            }
+            other => return Err(unexpected(other)),
+        }
+        response = client.next_response().await?;
+    }
+}
+
+fn expect_job(response: Response) -> Result<Job, Failure> {
     match response {
         Response::Job(job) => Ok(job),
         other => Err(unexpected(other)),

@@ -4,7 +4,9 @@ pub mod args;
 mod autostart;
 mod commands;
 mod exit;
+mod export;
 mod render;
+mod watch;
 
 pub use args::Cli;
 pub use exit::{Exit, Failure};

@@ -3,6 +3,7 @@
 use comfy_table::{presets, ContentArrangement, Table};
 use serde::Serialize;
 
+use crate::insight::{CleanupReport, HistoryRow, Stats, ThemeCount};
 use crate::job::Job;
 use crate::protocol::{JobDetail, Setting, StatusView};
 
@@ -257,6 +258,143 @@ pub fn status(status: &StatusView, json: bool) {
         ]);
     }
     println!("\n{t}");
+}
+
+fn speed(v: Option<f64>) -> String {
+    v.map(|s| format!("{}/s", human_bytes(s as u64)))
+        .unwrap_or_else(|| "-".to_string())
+}
+
+/// `stats`: totals, then per source, then per period.
+pub fn stats(stats: &Stats, json: bool) {
+    if json {
+        print_json(stats);
+        return;
+    }
+    let t = &stats.totals;
+    println!("last {} days", stats.days);
+    println!(
+        "  downloads {}  done {}  failed {}  duplicates {}  invalid {}  success {:.1}%",
+        t.downloads,
+        t.done,
+        t.failed,
+        t.duplicates,
+        t.invalid,
+        t.success_rate * 100.0
+    );
+    println!(
+        "  bytes {}  video {}  speed avg {}  median {}",
+        human_bytes(t.bytes),
+        humantime::format_duration(std::time::Duration::from_secs(t.video_seconds as u64)),
+        speed(t.avg_speed),
+        speed(t.median_speed)
+    );
+    let mut sources = table(&["SOURCE", "DOWNLOADS", "DONE", "BYTES"]);
+    for s in &stats.per_source {
+        sources.add_row(vec![
+            s.source.clone(),
+            s.downloads.to_string(),
+            s.done.to_string(),
+            human_bytes(s.bytes),
+        ]);
+    }
+    println!("\n{sources}");
+    let mut periods = table(&[
+        &stats.by.to_string().to_uppercase(),
+        "DOWNLOADS",
+        "DONE",
+        "FAILED",
+        "BYTES",
+        "AVG SPEED",
+    ]);
+    for (label, t) in &stats.periods {
+        periods.add_row(vec![
+            label.clone(),
+            t.downloads.to_string(),
+            t.done.to_string(),
+            t.failed.to_string(),
+            human_bytes(t.bytes),
+            speed(t.avg_speed),
+        ]);
+    }
+    println!("\n{periods}");
+}
+
+/// `history`: one row per finished download.
+pub fn history(rows: &[HistoryRow], json: bool) {
+    if json {
+        print_json(rows);
+        return;
+    }
+    if rows.is_empty() {
+        println!("no finished downloads");
+        return;
+    }
+    let mut t = table(&[
+        "FINISHED",
+        "JOB",
+        "THEME",
+        "SOURCE",
+        "STATE",
+        "SIZE",
+        "SPEED",
+        "PATH / ERROR",
+    ]);
+    for r in rows {
+        t.add_row(vec![
+            r.finished_at.to_string(),
+            r.job.to_string(),
+            r.theme.clone(),
+            format!("{}:{}", r.source, r.source_id),
+            r.state.clone(),
+            human_bytes(r.bytes),
+            speed(r.speed),
+            r.path
+                .clone()
+                .or_else(|| r.error.clone())
+                .unwrap_or_default(),
+        ]);
+    }
+    println!("{t}");
+}
+
+/// `suggest` and `themes`.
+pub fn themes(rows: &[ThemeCount], json: bool) {
+    if json {
+        print_json(rows);
+        return;
+    }
+    let mut t = table(&["THEME", "SEARCHES", "LAST USED"]);
+    for r in rows {
+        t.add_row(vec![
+            r.theme.clone(),
+            r.searches.to_string(),
+            r.last_used.to_string(),
+        ]);
+    }
+    println!("{t}");
+}
+
+/// `cleanup`: what went (or would go).
+pub fn cleanup(report: &CleanupReport, json: bool) {
+    if json {
+        print_json(report);
+        return;
+    }
+    let verb = if report.dry_run {
+        "would remove"
+    } else {
+        "removed"
+    };
+    println!(
+        "{verb} {} jobs, {} download records, {} search records",
+        report.jobs.len(),
+        report.downloads,
+        report.searches
+    );
+    for path in report.staging_files.iter().chain(&report.library_files) {
+        println!("  {verb} {path}");
+    }
 }
 
 /// 1536 → "1.5 KiB".

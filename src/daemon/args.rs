@@ -11,7 +11,6 @@ use crate::config::Overrides;
 #[command(
     name = "vfetchd",
     version,
-    about,
     long_about = "vfetchd owns a persistent priority queue of video jobs in SQLite and serves \
                   vfetchctl over a local socket. Settings come from built-in defaults, then the \
                   config file, then the environment (PEXELS_API_KEY, PIXABAY_API_KEY, \

@@ -5,6 +5,7 @@ mod handlers;
 mod lock;
 pub mod logging;
 mod notify;
+mod progress;
 pub(crate) mod reload;
 mod server;
 mod shared;
@@ -156,6 +157,7 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
     let scheduler = tokio::spawn(scheduler::run(Arc::clone(&shared)));
     let reloader = tokio::spawn(reload::on_signal(Arc::clone(&shared), reload));
     let notifier = notify::start(Arc::clone(&shared));
+    let ticker = progress::start(Arc::clone(&shared));
 
     let tracker = TaskTracker::new();
     server::serve(listener, Arc::clone(&shared), &tracker).await;
@@ -172,6 +174,7 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
     let _ = scheduler.await;
     reloader.abort();
     notifier.abort();
+    ticker.abort();
     // Downloads see the same cancellation and stop at a clean, stored offset.
     shared.workers.close();
     if tokio::time::timeout(DRAIN_TIMEOUT, shared.workers.wait())

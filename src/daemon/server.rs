@@ -105,6 +105,10 @@ async fn session(
             connection.send(&Response::Subscribed).await?;
             return stream_events(connection, shared, job).await;
         }
+        if let Request::Export { job } = request {
+            handlers::export::stream(shared, connection, job).await?;
+            continue;
+        }
         if request.changes_state() {
             // journalctl then shows who paused or cancelled what.
             tracing::info!(uid = peer.uid, pid = peer.pid, request = %request.for_log(), "request");
@@ -124,29 +128,110 @@ async fn refuse(connection: &mut Connection, message: String) {
     .await;
 }
 
-/// Forwards events to a subscriber until it disconnects or the daemon stops.
+/// Events a subscriber may have waiting; beyond this, progress ticks are dropped first.
+const SUBSCRIBER_QUEUE: usize = 256;
+/// State changes a subscriber may have waiting before it is cut off as stuck.
+const SUBSCRIBER_MAX_BACKLOG: usize = 10_000;
+
+/// A subscriber's own queue, filled from the broadcast by a reader task.
+#[derive(Default)]
+struct Backlog {
+    events: std::collections::VecDeque<Event>,
+    dropped: u64,
+    overflowed: bool,
+}
+
+/// Forwards events to a subscriber until it disconnects or the daemon stops. A slow reader
+/// never slows the daemon: its own queue drops progress ticks first (never state changes) and
+/// tells it how many with [`Event::Lagged`]; a reader stuck for good is cut off.
 async fn stream_events(
     connection: &mut Connection,
     shared: &Arc<Shared>,
     job: Option<JobId>,
 ) -> Result<(), IpcError> {
-    let mut events = shared.events.subscribe();
+    let backlog = Arc::new(std::sync::Mutex::new(Backlog::default()));
+    let ready = Arc::new(tokio::sync::Notify::new());
+    let reader = tokio::spawn(fill(
+        shared.events.subscribe(),
+        job,
+        Arc::clone(&backlog),
+        Arc::clone(&ready),
+    ));
+    let result = async {
+        loop {
+            let next = {
+                let mut b = backlog.lock().unwrap_or_else(|p| p.into_inner());
+                if b.overflowed {
+                    return Err(IpcError::Timeout(EVENT_SEND_TIMEOUT));
+                }
+                match b.events.pop_front() {
+                    Some(event) => Some(event),
+                    None if b.dropped > 0 => Some(Event::Lagged {
+                        dropped: std::mem::take(&mut b.dropped),
+                    }),
+                    None => None,
+                }
+            };
+            match next {
+                Some(event) => {
+                    tokio::time::timeout(
+                        EVENT_SEND_TIMEOUT,
+                        connection.send(&Response::Event(event)),
+                    )
+                    .await
+                    .map_err(|_| IpcError::Timeout(EVENT_SEND_TIMEOUT))??;
+                }
+                None => tokio::select! {
+                    _ = shared.shutdown.cancelled() => return Ok(()),
+                    _ = ready.notified() => {}
+                    // Anything from the client (or its going away) ends the stream.
+                    _ = connection.recv::<Request>() => return Ok(()),
+                },
+            }
+        }
+    }
+    .await;
+    reader.abort();
+    result
+}
+
+/// Moves events for one subscriber from the broadcast into its backlog.
+async fn fill(
+    mut events: tokio::sync::broadcast::Receiver<Event>,
+    job: Option<JobId>,
+    backlog: Arc<std::sync::Mutex<Backlog>>,
+    ready: Arc<tokio::sync::Notify>,
+) {
     loop {
-        let event = tokio::select! {
-            _ = shared.shutdown.cancelled() => return Ok(()),
-            // Anything from the client (or its going away) ends the stream.
-            _ = connection.recv::<Request>() => return Ok(()),
-            event = events.recv() => event,
-        };
-        let event = match event {
-            Ok(event) if concerns(&event, job) => event,
-            Ok(_) => continue,
-            Err(RecvError::Lagged(dropped)) => Event::Lagged { dropped },
-            Err(RecvError::Closed) => return Ok(()),
-        };
-        tokio::time::timeout(EVENT_SEND_TIMEOUT, connection.send(&Response::Event(event)))
-            .await
-            .map_err(|_| IpcError::Timeout(EVENT_SEND_TIMEOUT))??;
+        let received = events.recv().await;
+        {
+            let mut b = backlog.lock().unwrap_or_else(|p| p.into_inner());
+            match received {
+                Ok(event) if concerns(&event, job) => {
+                    if b.events.len() >= SUBSCRIBER_QUEUE {
+                        if let Some(i) = b
+                            .events
+                            .iter()
+                            .position(|e| matches!(e, Event::Progress { .. }))
+                        {
+                            b.events.remove(i);
+                            b.dropped += 1;
+                        } else if matches!(event, Event::Progress { .. }) {
+                            b.dropped += 1;
+                            continue;
+                        }
+                    }
+                    if b.events.len() >= SUBSCRIBER_MAX_BACKLOG {
+                        b.overflowed = true;
+                    }
+                    b.events.push_back(event);
+                }
+                Ok(_) => continue,
+                Err(RecvError::Lagged(n)) => b.dropped += n,
+                Err(RecvError::Closed) => return,
+            }
+        }
+        ready.notify_one();
     }
 }
 
@@ -155,6 +240,7 @@ fn concerns(event: &Event, job: Option<JobId>) -> bool {
         (_, None) => true,
         (Event::Job(j), Some(id)) => j.id == id,
         (Event::Download(d), Some(id)) => d.job_id == id,
+        (Event::Progress { job, .. }, Some(id)) => *job == id,
         (Event::Retry { job: Some(j), .. }, Some(id)) => *j == id,
         (
             Event::Lagged { .. }

@@ -97,6 +97,15 @@ impl Client {
         }
     }
 
+    /// The next frame of a streamed answer (after [`Client::request`] returned its first).
+    pub async fn next_response(&mut self) -> Result<Response, ClientError> {
+        match self.connection.recv_within(REPLY_TIMEOUT).await? {
+            Some(Response::Error(e)) => Err(ClientError::Refused(e)),
+            Some(response) => Ok(response),
+            None => Err(IpcError::Closed.into()),
+        }
+    }
+
     /// After a subscribe, waits for the next event; `None` when the daemon closed the stream.
     pub async fn next_event(&mut self) -> Result<Option<Event>, ClientError> {
         match self.connection.recv::<Response>().await? {

@@ -88,6 +88,14 @@ pub async fn bind(path: &Path, mode: u32) -> Result<Listener, BindError> {
                 }
             }
         })?;
+    // The mode given at bind time is filtered by the umask (systemd's 0027 included); the
+    // group must be able to connect in system mode, so set it explicitly.
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|source| {
+        BindError::Bind {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?;
     Ok(listener)
 }
 

@@ -16,6 +16,9 @@ pub use codec::{decode, encode, CodecError};
 use crate::breaker::BreakerState;
 use crate::candidate::StoredCandidate;
 use crate::download::Download;
+use crate::insight::{
+    CleanupQuery, CleanupReport, ExportRecord, HistoryQuery, HistoryRow, Period, Stats, ThemeCount,
+};
 use crate::job::{Job, JobId, JobState, NewJob};
 use crate::source_kind::SourceKind;
 
@@ -73,6 +76,20 @@ pub enum Request {
     ConfigSet { key: String, value: String },
     /// Drop a runtime setting so the file's value applies again; answered with [`Response::Config`].
     ConfigUnset { key: String },
+    /// Totals, per source and per period; answered with [`Response::Stats`].
+    Stats { days: u32, by: Period },
+    /// Recent finished downloads; answered with [`Response::History`].
+    History(HistoryQuery),
+    /// Searched themes starting with `prefix` (all when empty), most used first; answered with
+    /// [`Response::Themes`].
+    Themes { prefix: String, limit: u32 },
+    /// Finished downloads with attribution, streamed as [`Response::ExportBatch`]es closed by
+    /// one [`Response::ExportEnd`].
+    Export { job: Option<JobId> },
+    /// Remove old records; answered with [`Response::Cleanup`].
+    Cleanup(CleanupQuery),
+    /// Figures in the Prometheus text format; answered with [`Response::Metrics`].
+    Metrics,
     /// Stream events (optionally for one job); answered with [`Response::Subscribed`] and then
     /// [`Response::Event`]s.
     Subscribe { job: Option<JobId> },
@@ -98,6 +115,11 @@ impl Request {
                 | Request::Status
                 | Request::Subscribe { .. }
                 | Request::ConfigGet { .. }
+                | Request::Stats { .. }
+                | Request::History(_)
+                | Request::Themes { .. }
+                | Request::Export { .. }
+                | Request::Metrics
         )
     }
 }
@@ -126,6 +148,13 @@ pub enum Response {
     Detail(JobDetail),
     Status(StatusView),
     Config(Vec<Setting>),
+    Stats(Stats),
+    History(Vec<HistoryRow>),
+    Themes(Vec<ThemeCount>),
+    ExportBatch(Vec<ExportRecord>),
+    ExportEnd { records: u64 },
+    Cleanup(CleanupReport),
+    Metrics(String),
     ShuttingDown,
     Subscribed,
     Event(Event),
@@ -139,6 +168,14 @@ pub enum Event {
     Job(Job),
     /// A download changed state.
     Download(Download),
+    /// A running download's progress, about every 250 ms (dropped first when a client lags).
+    Progress {
+        download: crate::download::DownloadId,
+        job: JobId,
+        bytes: u64,
+        total: Option<u64>,
+        speed: f64,
+    },
     /// The subscriber fell behind and this many events were dropped for it.
     Lagged { dropped: u64 },
     /// A source's circuit breaker changed state.

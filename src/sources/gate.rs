@@ -29,6 +29,8 @@ pub struct Gate {
     store: Store,
     events: broadcast::Sender<Event>,
     inner: Mutex<Inner>,
+    /// Times a request had to wait for the rate-limit window (for metrics).
+    rate_waits: std::sync::atomic::AtomicU64,
 }
 
 struct Inner {
@@ -67,6 +69,7 @@ impl Gate {
                 blocked_until: None,
                 rate_wait_until: None,
             }),
+            rate_waits: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -105,6 +108,8 @@ impl Gate {
                     .await?
                 {
                     self.lock().rate_wait_until = Some(Instant::now() + wait);
+                    self.rate_waits
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     tracing::info!(source = %source, wait_ms = wait.as_millis() as u64, "rate limit reached; waiting for the window");
                     let _ = self.events.send(Event::RateLimited {
                         source,
@@ -155,6 +160,11 @@ impl Gate {
             }
         };
         self.announce(change);
+    }
+
+    /// How many times requests waited for the rate-limit window since start.
+    pub fn rate_waits(&self) -> u64 {
+        self.rate_waits.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// For `status`.

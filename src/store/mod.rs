@@ -5,12 +5,15 @@
 //! queries; every state change is one transaction.
 
 pub mod candidates;
+pub mod cleanup;
 pub mod downloads;
+pub mod export;
 pub mod jobs;
 mod migrations;
 pub mod ratelimits;
 pub mod searches;
 pub mod settings;
+pub mod stats;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -2,6 +2,8 @@
 
 mod config;
 mod control;
+pub mod export;
+mod insight;
 mod jobs;
 mod status;
 
@@ -23,11 +25,16 @@ pub async fn handle(shared: &Arc<Shared>, request: Request) -> Response {
         Request::SetPriority { id, priority } => control::set_priority(shared, id, priority).await,
         Request::Status => status::status(shared).await,
         Request::ConfigGet { key } => config::get(shared, key).await,
+        Request::Stats { days, by } => insight::stats(shared, days, by).await,
+        Request::History(query) => insight::history(shared, query).await,
+        Request::Themes { prefix, limit } => insight::themes(shared, prefix, limit).await,
+        Request::Cleanup(query) => insight::cleanup(shared, query).await,
+        Request::Metrics => insight::metrics(shared).await,
         Request::ConfigSet { key, value } => config::set(shared, key, Some(value)).await,
         Request::ConfigUnset { key } => config::set(shared, key, None).await,
         Request::Shutdown => status::shutdown(shared),
-        // The connection task streams events itself; reaching here is a bug in the caller.
-        Request::Subscribe { .. } => Err(RpcError::new(
+        // The connection task streams these itself; reaching here is a bug in the caller.
+        Request::Subscribe { .. } | Request::Export { .. } => Err(RpcError::new(
             ErrorKind::Protocol,
             "subscribe is handled by the connection",
         )),

@@ -1,0 +1,188 @@
+//! Following the event stream: progress bars on a terminal, JSON lines for scripts, plain
+//! lines otherwise.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::render::human_bytes;
+use crate::download::DownloadId;
+use crate::job::{Job, JobId};
+use crate::protocol::Event;
+
+/// How events are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// One JSON object per line.
+    Json,
+    /// Live bars per download (a terminal).
+    Bars,
+    /// One line per state change.
+    Plain,
+    /// Nothing (add --wait into a pipe).
+    Quiet,
+}
+
+impl View {
+    /// Bars on a terminal, `otherwise` when stdout is a pipe or file.
+    pub fn for_stdout(json: bool, otherwise: View) -> View {
+        if json {
+            View::Json
+        } else if std::io::stdout().is_terminal() {
+            View::Bars
+        } else {
+            otherwise
+        }
+    }
+}
+
+/// The state of a live view.
+pub struct Watch {
+    view: View,
+    job: Option<JobId>,
+    multi: MultiProgress,
+    bars: HashMap<DownloadId, ProgressBar>,
+    speeds: HashMap<DownloadId, f64>,
+    summary: ProgressBar,
+}
+
+impl Watch {
+    /// A view for one job (ends with it) or for everything.
+    pub fn new(view: View, job: Option<JobId>) -> Watch {
+        let multi = MultiProgress::with_draw_target(if view == View::Bars {
+            ProgressDrawTarget::stdout()
+        } else {
+            ProgressDrawTarget::hidden()
+        });
+        let summary = multi.add(ProgressBar::new_spinner());
+        Watch {
+            view,
+            job,
+            multi,
+            bars: HashMap::new(),
+            speeds: HashMap::new(),
+            summary,
+        }
+    }
+
+    /// Shows one event; returns the watched job once it has ended.
+    pub fn show(&mut self, event: &Event) -> Option<Job> {
+        match self.view {
+            View::Json => match serde_json::to_string(event) {
+                Ok(line) => println!("{line}"),
+                Err(e) => eprintln!("vfetchctl: error: cannot render event: {e}"),
+            },
+            View::Plain => self.plain(event),
+            View::Bars => self.bars(event),
+            View::Quiet => {}
+        }
+        match event {
+            Event::Job(job) if Some(job.id) == self.job && job.state.is_terminal() => {
+                Some(job.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// Clears the bars.
+    pub fn finish(self) {
+        for bar in self.bars.values() {
+            bar.finish();
+        }
+        self.summary.finish_and_clear();
+    }
+
+    fn plain(&self, event: &Event) {
+        match event {
+            Event::Job(j) => println!("job {}: {} ({}/{})", j.id, j.state, j.done, j.count),
+            Event::Download(d) => {
+                let detail = d
+                    .path
+                    .clone()
+                    .or_else(|| d.error.clone())
+                    .unwrap_or_default();
+                println!(
+                    "download {} {}:{}: {} {detail}",
+                    d.id, d.source, d.source_id, d.state
+                );
+            }
+            Event::Breaker { source, state, .. } => {
+                println!("source {source}: breaker {}", state.as_str())
+            }
+            Event::Retry {
+                source,
+                attempt,
+                error,
+                ..
+            } => println!("retry {source} (attempt {attempt}): {error}"),
+            Event::RateLimited { source, wait_ms } => {
+                println!("source {source}: rate limited for {wait_ms} ms")
+            }
+            Event::Lagged { dropped } => println!("({dropped} progress updates skipped)"),
+            Event::Progress { .. } => {}
+        }
+    }
+
+    fn bars(&mut self, event: &Event) {
+        match event {
+            Event::Progress {
+                download,
+                bytes,
+                total,
+                speed,
+                ..
+            } => {
+                let bar = self.bar(*download, *total);
+                bar.set_position(*bytes);
+                self.speeds.insert(*download, *speed);
+                let total_speed: f64 = self.speeds.values().sum();
+                self.summary.set_message(format!(
+                    "{} running, {}/s",
+                    self.speeds.len(),
+                    human_bytes(total_speed as u64)
+                ));
+                self.summary.tick();
+            }
+            Event::Download(d) => {
+                let bar = self.bar(d.id, d.total);
+                if let Some(total) = d.total {
+                    bar.set_length(total);
+                }
+                bar.set_prefix(format!(
+                    "{}:{}",
+                    d.source,
+                    d.source_id.chars().take(24).collect::<String>()
+                ));
+                if d.state.is_terminal() {
+                    bar.finish_with_message(d.state.to_string());
+                    self.speeds.remove(&d.id);
+                }
+            }
+            Event::Job(j) => {
+                let _ = self.multi.println(format!(
+                    "job {}: {} ({}/{})",
+                    j.id, j.state, j.done, j.count
+                ));
+            }
+            other => {
+                let _ = self.multi.println(format!("{other:?}"));
+            }
+        }
+    }
+
+    fn bar(&mut self, id: DownloadId, total: Option<u64>) -> ProgressBar {
+        if let Some(bar) = self.bars.get(&id) {
+            return bar.clone();
+        }
+        let bar = self.multi.add(ProgressBar::new(total.unwrap_or(0)));
+        let template =
+            "{prefix:28} {bar:30} {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12} {msg}";
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        bar.set_prefix(format!("download {id}"));
+        self.bars.insert(id, bar.clone());
+        bar
+    }
+}

@@ -1,0 +1,42 @@
+//! Progress ticks for `watch`: every running download's bytes and speed, about four times a
+//! second, only while someone is listening.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use super::Shared;
+use crate::protocol::Event;
+
+/// How often progress is published.
+pub const TICK: Duration = Duration::from_millis(250);
+
+/// Publishes [`Event::Progress`] for running downloads until aborted.
+pub fn start(shared: Arc<Shared>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(TICK);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            interval.tick().await;
+            if shared.events.receiver_count() == 0 {
+                continue;
+            }
+            let ticks: Vec<Event> = shared
+                .running()
+                .iter()
+                .map(|(id, r)| Event::Progress {
+                    download: *id,
+                    job: r.job,
+                    bytes: r.received.load(Ordering::Relaxed),
+                    total: None,
+                    speed: r.speed(),
+                })
+                .collect();
+            for tick in ticks {
+                shared.publish(tick);
+            }
+        }
+    })
+}
