@@ -11,6 +11,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 use crate::breaker::BreakerPolicy;
+use crate::hooks::Hooks;
 use crate::job::{JobOptions, Orientation, Quality};
 use crate::ratelimit::{self, Window};
 use crate::source_kind::SourceKind;
@@ -122,6 +123,8 @@ pub struct Config {
     /// The first backoff's upper bound; each retry doubles it (with full jitter).
     pub retry_base: Duration,
     pub breaker: BreakerPolicy,
+    /// What runs after each finished download.
+    pub hooks: Hooks,
     /// The ffprobe program (a name on PATH or a path).
     pub ffprobe: PathBuf,
     pub defaults: JobDefaults,
@@ -218,6 +221,11 @@ impl Config {
             download_tries: 5,
             retry_base: Duration::from_millis(500),
             breaker: BreakerPolicy::default(),
+            hooks: Hooks {
+                on_complete: Vec::new(),
+                webhook_url: None,
+                timeout: Duration::from_secs(30),
+            },
             ffprobe: PathBuf::from("ffprobe"),
             defaults: JobDefaults::default(),
             sources,
@@ -321,6 +329,9 @@ impl Config {
             "breaker_failures",
             "breaker_recovery_secs",
             "breaker_trials",
+            "on_complete",
+            "webhook_url",
+            "hook_timeout_secs",
             "default_quality",
             "orientation",
             "min_width",
@@ -394,6 +405,20 @@ impl Config {
                 self.breaker.recovery = Duration::from_secs(at_least_one(value).map_err(bad)?)
             }
             "breaker_trials" => self.breaker.trials = small(value).map_err(bad)?,
+            "on_complete" => {
+                self.hooks.on_complete = match optional(value) {
+                    None => Vec::new(),
+                    Some(v) => serde_json::from_str::<Vec<String>>(v)
+                        .map_err(|_| bad(format!("expected a list of strings like [\"/usr/bin/program\", \"arg\"], got {v:?}")))?,
+                }
+            }
+            "webhook_url" => {
+                self.hooks.webhook_url = optional(value)
+                    .map(|v| parse_base_url(v).map(|_| v.to_string()))
+                    .transpose()
+                    .map_err(bad)?
+            }
+            "hook_timeout_secs" => self.hooks.timeout = Duration::from_secs(at_least_one(value).map_err(bad)?),
             "default_quality" => {
                 self.defaults.quality = Some(value.parse().map_err(|e| bad(format!("{e}")))?)
             }
@@ -441,6 +466,15 @@ impl Config {
             "breaker_failures" => self.breaker.failures.to_string(),
             "breaker_recovery_secs" => self.breaker.recovery.as_secs().to_string(),
             "breaker_trials" => self.breaker.trials.to_string(),
+            "on_complete" => {
+                if self.hooks.on_complete.is_empty() {
+                    String::new()
+                } else {
+                    serde_json::to_string(&self.hooks.on_complete).unwrap_or_default()
+                }
+            }
+            "webhook_url" => opt(self.hooks.webhook_url.clone()),
+            "hook_timeout_secs" => self.hooks.timeout.as_secs().to_string(),
             "ffprobe" => self.ffprobe.display().to_string(),
             "default_quality" => opt(self.defaults.quality.map(|q| q.to_string())),
             "orientation" => opt(self.defaults.orientation.map(|o| o.to_string())),
@@ -543,6 +577,8 @@ impl Config {
                 toml::Value::String(s) => s.clone(),
                 toml::Value::Integer(i) => i.to_string(),
                 toml::Value::Boolean(b) => b.to_string(),
+                // Lists (on_complete) travel as JSON text, the form `config set` takes too.
+                toml::Value::Array(items) => serde_json::to_string(items).unwrap_or_default(),
                 other => {
                     return Err(ConfigError::Value {
                         origin: origin.to_string(),

@@ -11,6 +11,7 @@ pub mod config;
 pub mod daemon;
 pub mod download;
 pub mod fetch;
+pub mod hooks;
 pub mod insight;
 pub mod ipc;
 pub mod job;

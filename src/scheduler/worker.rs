@@ -79,7 +79,12 @@ pub async fn run(
             .run(move |db| downloads::finish(db, id, &outcome))
             .await
         {
-            Ok(Some(row)) => shared.publish(Event::Download(row)),
+            Ok(Some(row)) => {
+                if row.state == DownloadState::Done {
+                    run_hooks(&shared, &work, &row);
+                }
+                shared.publish(Event::Download(row));
+            }
             Ok(None) => {}
             Err(e) => tracing::error!(download = %id, error = %e, "cannot record download outcome"),
         }
@@ -320,6 +325,33 @@ async fn finish(shared: &Arc<Shared>, work: &Work, fetched: Fetched) -> Option<O
         validation,
         probe,
     })
+}
+
+/// Starts the completion hooks for a finished download, in the background.
+fn run_hooks(shared: &Arc<Shared>, work: &Work, row: &crate::download::Download) {
+    let hooks = shared.config().hooks.clone();
+    if hooks.is_empty() {
+        return;
+    }
+    let c = &work.candidate;
+    let payload = serde_json::json!({
+        "download": row.id.0,
+        "job": work.job.0,
+        "theme": work.theme,
+        "source": c.source.as_str(),
+        "source_id": c.source_id,
+        "title": c.title,
+        "page_url": c.page_url,
+        "author_name": c.author_name,
+        "author_url": c.author_url,
+        "license": c.license,
+        "path": row.path,
+        "sha256": row.sha256,
+        "bytes": row.bytes,
+        "validation": row.validation,
+        "probe": row.probe,
+    });
+    shared.workers.spawn(crate::hooks::announce(hooks, shared.http.clone(), payload));
 }
 
 /// A cancelled job's partial files are of no further use.
