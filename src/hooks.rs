@@ -37,7 +37,16 @@ async fn run_program(hooks: &Hooks, payload: &Value) {
     let Some((program, args)) = hooks.on_complete.split_first() else {
         return;
     };
-    let text = |key: &str| payload.get(key).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).unwrap_or_default();
+    let text = |key: &str| {
+        payload
+            .get(key)
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            })
+            .unwrap_or_default()
+    };
     let mut command = tokio::process::Command::new(program);
     command
         .args(args)
@@ -70,7 +79,9 @@ async fn run_program(hooks: &Hooks, payload: &Value) {
         let _ = tokio::time::timeout(hooks.timeout, stdin.write_all(body.as_bytes())).await;
     }
     match tokio::time::timeout(hooks.timeout, child.wait()).await {
-        Ok(Ok(status)) if status.success() => tracing::debug!(program = %program, "on_complete hook ran"),
+        Ok(Ok(status)) if status.success() => {
+            tracing::debug!(program = %program, "on_complete hook ran")
+        }
         Ok(Ok(status)) => tracing::warn!(program = %program, %status, "on_complete hook failed"),
         Ok(Err(e)) => tracing::warn!(program = %program, error = %e, "on_complete hook failed"),
         Err(_) => {
@@ -84,12 +95,24 @@ async fn post_webhook(hooks: &Hooks, client: &reqwest::Client, payload: &Value) 
     let Some(url) = &hooks.webhook_url else {
         return;
     };
-    let policy = RetryPolicy { max_tries: 3, ..RetryPolicy::SEARCH };
+    let policy = RetryPolicy {
+        max_tries: 3,
+        ..RetryPolicy::SEARCH
+    };
     for tries in 1..=policy.max_tries {
-        let sent = client.post(url).json(payload).timeout(hooks.timeout).send().await;
+        let sent = client
+            .post(url)
+            .json(payload)
+            .timeout(hooks.timeout)
+            .send()
+            .await;
         match sent {
             Ok(response) if response.status().is_success() => return,
-            Ok(response) => tracing::warn!(status = response.status().as_u16(), tries, "webhook refused"),
+            Ok(response) => tracing::warn!(
+                status = response.status().as_u16(),
+                tries,
+                "webhook refused"
+            ),
             Err(e) => tracing::warn!(error = %e.without_url(), tries, "webhook failed"),
         }
         if policy.may_retry(tries) {

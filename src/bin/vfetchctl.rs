@@ -6,6 +6,12 @@ use clap::Parser;
 use vfetch::cli::{self, Cli, Exit};
 
 fn main() -> ExitCode {
+    // Like other command-line tools, stop quietly when the reader of our output goes away
+    // (`vfetchctl list | head -1`) instead of panicking on a broken pipe.
+    // SAFETY: resetting a signal to its default disposition before any threads exist.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
