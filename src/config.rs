@@ -125,6 +125,8 @@ pub struct Config {
     pub breaker: BreakerPolicy,
     /// What runs after each finished download.
     pub hooks: Hooks,
+    /// Log here (rotated daily, a week kept) instead of stderr, when not under journald.
+    pub log_file: Option<PathBuf>,
     /// The ffprobe program (a name on PATH or a path).
     pub ffprobe: PathBuf,
     pub defaults: JobDefaults,
@@ -221,6 +223,7 @@ impl Config {
             download_tries: 5,
             retry_base: Duration::from_millis(500),
             breaker: BreakerPolicy::default(),
+            log_file: None,
             hooks: Hooks {
                 on_complete: Vec::new(),
                 webhook_url: None,
@@ -332,6 +335,7 @@ impl Config {
             "on_complete",
             "webhook_url",
             "hook_timeout_secs",
+            "log_file",
             "default_quality",
             "orientation",
             "min_width",
@@ -419,6 +423,7 @@ impl Config {
                     .map_err(bad)?
             }
             "hook_timeout_secs" => self.hooks.timeout = Duration::from_secs(at_least_one(value).map_err(bad)?),
+            "log_file" => self.log_file = optional(value).map(PathBuf::from),
             "default_quality" => {
                 self.defaults.quality = Some(value.parse().map_err(|e| bad(format!("{e}")))?)
             }
@@ -475,6 +480,11 @@ impl Config {
             }
             "webhook_url" => opt(self.hooks.webhook_url.clone()),
             "hook_timeout_secs" => self.hooks.timeout.as_secs().to_string(),
+            "log_file" => self
+                .log_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             "ffprobe" => self.ffprobe.display().to_string(),
             "default_quality" => opt(self.defaults.quality.map(|q| q.to_string())),
             "orientation" => opt(self.defaults.orientation.map(|o| o.to_string())),

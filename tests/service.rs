@@ -252,3 +252,24 @@ fn runtime_settings_are_validated_applied_and_kept_across_restarts() {
         "the key leaked into the log"
     );
 }
+
+#[test]
+fn a_log_file_is_written_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let daemon = Daemon::start_with(&format!("log_file = {:?}\n", logs.join("vfetchd.log")));
+    daemon.ctl_json(&["status"]);
+    wait_until(Duration::from_secs(5), "a log file", || {
+        std::fs::read_dir(&logs).unwrap().any(|e| {
+            let path = e.unwrap().path();
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("vfetchd.log")
+                && std::fs::read_to_string(&path)
+                    .unwrap_or_default()
+                    .contains("vfetchd ready")
+        })
+    });
+}

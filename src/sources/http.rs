@@ -65,6 +65,15 @@ pub async fn get_json<T: DeserializeOwned>(
         })?;
     let result = async {
         let response = send(request.timeout(timeout), host, timeout).await?;
+        if let Some(wait) = quota_exhausted(response.headers()) {
+            // The provider says the quota is spent: hold every request until it resets.
+            tracing::info!(
+                host,
+                wait_secs = wait.as_secs(),
+                "provider quota exhausted; waiting for its reset"
+            );
+            gate.failed(Some(wait), false);
+        }
         read_bounded(response, host, timeout).await
     }
     .await;
@@ -189,6 +198,24 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
+/// When `X-Ratelimit-Remaining` is 0, how long until `X-Ratelimit-Reset`: Pexels sends a UNIX
+/// time, Pixabay seconds from now; values past 10^9 are read as the former.
+pub fn quota_exhausted(headers: &HeaderMap) -> Option<Duration> {
+    let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
+    if number("x-ratelimit-remaining")? > 0 {
+        return None;
+    }
+    let reset = number("x-ratelimit-reset")?;
+    if reset > 1_000_000_000 {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Some(Duration::from_secs(reset.saturating_sub(now)))
+    } else {
+        Some(Duration::from_secs(reset))
+    }
+}
+
 /// The host (and port) of a base URL, for error messages.
 pub fn host_of(base_url: &str) -> String {
     url::Url::parse(base_url)
@@ -244,6 +271,24 @@ mod tests {
         );
         headers.insert(RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn an_exhausted_quota_waits_for_its_reset() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ratelimit-remaining", "0".parse().unwrap());
+        headers.insert("x-ratelimit-reset", "42".parse().unwrap());
+        assert_eq!(quota_exhausted(&headers), Some(Duration::from_secs(42)));
+        let soon = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 100;
+        headers.insert("x-ratelimit-reset", soon.to_string().parse().unwrap());
+        let wait = quota_exhausted(&headers).unwrap();
+        assert!(wait > Duration::from_secs(95) && wait <= Duration::from_secs(100));
+        headers.insert("x-ratelimit-remaining", "7".parse().unwrap());
+        assert_eq!(quota_exhausted(&headers), None);
     }
 
     #[test]
