@@ -9,7 +9,6 @@ use reqwest::Client;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::filter::rejection;
 use super::gate::Gate;
 use super::http::{get_json, host_of, http_url};
 use super::{SearchPage, SearchQuery, Source, SourceError};
@@ -142,13 +141,11 @@ impl Source for Archive {
                 .await;
             for (doc, item) in items {
                 match item {
-                    Ok(item) => {
-                        if let Some(candidate) = self.to_candidate(&doc, item) {
-                            if rejection(&candidate, &query.options).is_none() {
-                                result.candidates.push(candidate);
-                            }
-                        }
-                    }
+                    Ok(item) => result.keep(
+                        SourceKind::Archive,
+                        Ok(self.to_candidate(&doc, item)),
+                        &query.options,
+                    ),
                     Err(e) => result
                         .skipped
                         .push(format!("archive: item {}: {e}", doc.identifier)),

@@ -45,6 +45,42 @@ pub struct SearchPage {
     pub skipped: Vec<String>,
 }
 
+impl SearchPage {
+    /// Files one converted result: kept if it passes the job's filters, noted if malformed.
+    pub(crate) fn keep(
+        &mut self,
+        source: SourceKind,
+        converted: Result<Option<Candidate>, String>,
+        options: &JobOptions,
+    ) {
+        match converted {
+            Ok(Some(candidate)) if filter::rejection(&candidate, options).is_none() => {
+                self.candidates.push(candidate)
+            }
+            Ok(_) => {}
+            Err(reason) => self
+                .skipped
+                .push(format!("{source}: skipped a result: {reason}")),
+        }
+    }
+
+    /// Parses one raw result as `T`, converts it and files it as [`SearchPage::keep`] does.
+    pub(crate) fn take<T: serde::de::DeserializeOwned>(
+        &mut self,
+        source: SourceKind,
+        raw: serde_json::Value,
+        options: &JobOptions,
+        convert: impl FnOnce(T) -> Result<Option<Candidate>, String>,
+    ) {
+        match serde_json::from_value::<T>(raw) {
+            Ok(item) => self.keep(source, convert(item), options),
+            Err(e) => self
+                .skipped
+                .push(format!("{source}: skipped a malformed result: {e}")),
+        }
+    }
+}
+
 /// Why a search request failed.
 #[derive(Debug, Clone, Error, PartialEq)]
 pub enum SourceError {

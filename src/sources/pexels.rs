@@ -9,7 +9,7 @@ use reqwest::Client;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::filter::{quality_fits, rejection, rendition_fits};
+use super::filter::{quality_fits, rendition_fits};
 use super::gate::Gate;
 use super::http::{get_json, host_of, http_url};
 use super::{SearchPage, SearchQuery, Source, SourceError};
@@ -128,20 +128,9 @@ impl Source for Pexels {
                 ..Default::default()
             };
             for raw in page.videos {
-                match serde_json::from_value::<Video>(raw) {
-                    Ok(video) => match to_candidate(video, &query.options) {
-                        Ok(Some(candidate)) if rejection(&candidate, &query.options).is_none() => {
-                            result.candidates.push(candidate)
-                        }
-                        Ok(_) => {}
-                        Err(reason) => result
-                            .skipped
-                            .push(format!("pexels: skipped a result: {reason}")),
-                    },
-                    Err(e) => result
-                        .skipped
-                        .push(format!("pexels: skipped a malformed result: {e}")),
-                }
+                result.take(SourceKind::Pexels, raw, &query.options, |video: Video| {
+                    to_candidate(video, &query.options)
+                });
             }
             Ok(result)
         })

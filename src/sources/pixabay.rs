@@ -8,7 +8,7 @@ use reqwest::Client;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::filter::{rejection, rendition_fits};
+use super::filter::rendition_fits;
 use super::gate::Gate;
 use super::http::{get_json, host_of, http_url};
 use super::{SearchPage, SearchQuery, Source, SourceError};
@@ -123,20 +123,9 @@ impl Source for Pixabay {
                 ..Default::default()
             };
             for raw in page.hits {
-                match serde_json::from_value::<Hit>(raw) {
-                    Ok(hit) => match to_candidate(hit, &query.options) {
-                        Ok(Some(candidate)) if rejection(&candidate, &query.options).is_none() => {
-                            result.candidates.push(candidate)
-                        }
-                        Ok(_) => {}
-                        Err(reason) => result
-                            .skipped
-                            .push(format!("pixabay: skipped a result: {reason}")),
-                    },
-                    Err(e) => result
-                        .skipped
-                        .push(format!("pixabay: skipped a malformed result: {e}")),
-                }
+                result.take(SourceKind::Pixabay, raw, &query.options, |hit: Hit| {
+                    to_candidate(hit, &query.options)
+                });
             }
             Ok(result)
         })

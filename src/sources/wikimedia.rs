@@ -8,7 +8,6 @@ use reqwest::Client;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::filter::rejection;
 use super::gate::Gate;
 use super::http::{get_json, host_of, http_url, one_line};
 use super::{SearchPage, SearchQuery, Source, SourceError};
@@ -129,15 +128,7 @@ impl Source for Wikimedia {
             pages.sort_by_key(|p| p.index.unwrap_or(i64::MAX));
             result.returned = pages.len() as u32;
             for page in pages {
-                match to_candidate(page) {
-                    Ok(Some(candidate)) if rejection(&candidate, &query.options).is_none() => {
-                        result.candidates.push(candidate)
-                    }
-                    Ok(_) => {}
-                    Err(reason) => result
-                        .skipped
-                        .push(format!("wikimedia: skipped a result: {reason}")),
-                }
+                result.keep(SourceKind::Wikimedia, to_candidate(page), &query.options);
             }
             Ok(result)
         })
