@@ -30,7 +30,7 @@ const COLUMNS: [&str; 19] = [
 /// One of the two export encodings, written incrementally.
 pub enum ExportWriter<W: Write> {
     Json { out: W, first: bool },
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
 }
 
 impl<W: Write> ExportWriter<W> {
@@ -46,7 +46,7 @@ impl<W: Write> ExportWriter<W> {
             .terminator(csv::Terminator::CRLF)
             .from_writer(out);
         writer.write_record(COLUMNS).map_err(io::Error::other)?;
-        Ok(ExportWriter::Csv(writer))
+        Ok(ExportWriter::Csv(Box::new(writer)))
     }
 
     /// Appends one record.

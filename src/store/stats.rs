@@ -197,14 +197,30 @@ pub fn themes(db: &Connection, prefix: &str, limit: u32) -> Result<Vec<ThemeCoun
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Downloads per (source, state), with their bytes and failed attempts, for `metrics`.
-pub fn outcomes(db: &Connection) -> Result<Vec<(String, String, u64, u64, u64)>, StoreError> {
+/// Downloads of one source in one state, for `metrics`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub source: String,
+    pub state: String,
+    pub downloads: u64,
+    pub bytes: u64,
+    pub failed_attempts: u64,
+}
+
+/// Downloads per (source, state), with their bytes and failed attempts.
+pub fn outcomes(db: &Connection) -> Result<Vec<Outcome>, StoreError> {
     let mut statement = db.prepare(
         "SELECT source, state, COUNT(*), COALESCE(SUM(offset), 0), COALESCE(SUM(attempts), 0)
          FROM downloads GROUP BY source, state ORDER BY source, state",
     )?;
     let rows = statement.query_map([], |r| {
-        Ok((r.get(0)?, r.get(1)?, u(r, 2)?, u(r, 3)?, u(r, 4)?))
+        Ok(Outcome {
+            source: r.get(0)?,
+            state: r.get(1)?,
+            downloads: u(r, 2)?,
+            bytes: u(r, 3)?,
+            failed_attempts: u(r, 4)?,
+        })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

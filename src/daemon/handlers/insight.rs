@@ -125,16 +125,11 @@ pub async fn metrics(shared: &Arc<Shared>) -> Result<Response, RpcError> {
         "gauge",
         "Failed download attempts (each retried or given up), by source.",
     );
-    for (source, state, n, b, attempts) in &outcomes {
-        lines.push(format!(
-            "{downloads}{{source=\"{source}\",outcome=\"{state}\"}} {n}"
-        ));
-        lines.push(format!(
-            "{bytes}{{source=\"{source}\",outcome=\"{state}\"}} {b}"
-        ));
-        lines.push(format!(
-            "{retries}{{source=\"{source}\",outcome=\"{state}\"}} {attempts}"
-        ));
+    for o in &outcomes {
+        let labels = format!("{{source=\"{}\",outcome=\"{}\"}}", o.source, o.state);
+        lines.push(format!("{downloads}{labels} {}", o.downloads));
+        lines.push(format!("{bytes}{labels} {}", o.bytes));
+        lines.push(format!("{retries}{labels} {}", o.failed_attempts));
     }
     let breaker = family(
         "vfetch_breaker_open",
