@@ -196,15 +196,26 @@ pub fn pick_next(
     full: &[crate::source_kind::SourceKind],
 ) -> Result<Option<Work>, StoreError> {
     let tx = db.transaction()?;
-    let excluded: Vec<&str> = full.iter().map(|s| s.as_str()).collect();
-    let marks = vec!["?"; excluded.len()].join(", ");
+    // One indexed LIMIT 1 per source that may start work, then the best of those.
+    let open: Vec<&str> = crate::source_kind::SourceKind::ALL
+        .iter()
+        .filter(|s| !full.contains(s))
+        .map(|s| s.as_str())
+        .collect();
+    if open.is_empty() {
+        return Ok(None);
+    }
+    let per_source = vec![
+        "SELECT * FROM (SELECT id, priority, job_created_at FROM downloads INDEXED BY downloads_pick_by_source
+             WHERE state = 'queued' AND source = ? ORDER BY priority DESC, job_created_at, id LIMIT 1)";
+        open.len()
+    ];
     let sql = format!(
-        "SELECT id FROM downloads INDEXED BY downloads_pick
-         WHERE state = 'queued' AND source NOT IN ({marks})
-         ORDER BY priority DESC, job_created_at, id LIMIT 1"
+        "SELECT id FROM ({}) ORDER BY priority DESC, job_created_at, id LIMIT 1",
+        per_source.join(" UNION ALL ")
     );
     let id: Option<i64> = tx
-        .query_row(&sql, rusqlite::params_from_iter(excluded), |r| r.get(0))
+        .query_row(&sql, rusqlite::params_from_iter(open), |r| r.get(0))
         .optional()?;
     let Some(id) = id else {
         return Ok(None);
@@ -390,4 +401,64 @@ pub fn disk_full(db: &Connection) -> Result<Vec<String>, StoreError> {
         ))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::candidate::Candidate;
+    use crate::job::{JobOptions, NewJob};
+    use crate::source_kind::SourceKind;
+    use crate::store::{candidates, jobs, Store};
+
+    fn candidate(source: SourceKind, id: &str) -> Candidate {
+        Candidate {
+            source,
+            source_id: id.into(),
+            title: id.into(),
+            page_url: None,
+            author_name: None,
+            author_url: None,
+            license: None,
+            tags: vec![],
+            duration: None,
+            width: None,
+            height: None,
+            fps: None,
+            size: None,
+            url: format!("https://x/{id}"),
+            mime: None,
+            checksum: None,
+        }
+    }
+
+    #[test]
+    fn pick_follows_priority_and_skips_full_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        store
+            .run_blocking(|db| {
+                let job = |theme: &str, priority| NewJob {
+                    theme: theme.into(),
+                    count: 5,
+                    priority,
+                    options: JobOptions::default(),
+                };
+                let low = jobs::insert(db, &job("low", 0))?;
+                let high = jobs::insert(db, &job("high", 9))?;
+                candidates::insert_new(db, low.id, &[candidate(SourceKind::Wikimedia, "a")])?;
+                candidates::insert_new(db, high.id, &[candidate(SourceKind::Archive, "b")])?;
+                top_up(db, low.id)?;
+                top_up(db, high.id)?;
+                let first = pick_next(db, &[])?.expect("work");
+                assert_eq!(first.job, high.id, "higher priority first");
+                // The archive one is running now; with archive full, the wikimedia one is next.
+                let second = pick_next(db, &[SourceKind::Archive])?.expect("work");
+                assert_eq!(second.candidate.source, SourceKind::Wikimedia);
+                assert!(pick_next(db, &[])?.is_none());
+                assert!(pick_next(db, &SourceKind::ALL)?.is_none());
+                Ok(())
+            })
+            .unwrap();
+    }
 }

@@ -7,7 +7,10 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// Each entry moves the schema from version `index` to `index + 1`. Append only.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_initial.sql"),
+    include_str!("migrations/002_pick_by_source.sql"),
+];
 
 /// Applies every migration the database has not seen, each in its own transaction.
 pub(super) fn apply(connection: &mut Connection, path: &Path) -> Result<(), StoreError> {
