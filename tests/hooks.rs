@@ -14,13 +14,21 @@ use support::{sources_config, wait_until, Daemon};
 fn provider_with(n: usize, theme: &str) -> FakeProvider {
     let provider = FakeProvider::start();
     for i in 0..n {
-        provider.add(video_from_fixture(Source::Wikimedia, &format!("{theme} {i}.mp4"), &format!("{theme} {i}"), &fixtures()[i]));
+        provider.add(video_from_fixture(
+            Source::Wikimedia,
+            &format!("{theme} {i}.mp4"),
+            &format!("{theme} {i}"),
+            &fixtures()[i],
+        ));
     }
     provider
 }
 
 fn daemon(provider: &FakeProvider, hooks: &str) -> Daemon {
-    Daemon::start_with(&format!("{hooks}\n{}", sources_config(&provider.base_url(), &["wikimedia"], "", "")))
+    Daemon::start_with(&format!(
+        "{hooks}\n{}",
+        sources_config(&provider.base_url(), &["wikimedia"], "", "")
+    ))
 }
 
 #[test]
@@ -34,8 +42,13 @@ fn the_program_gets_the_download_as_json_and_in_its_environment() {
     let daemon = daemon(&provider, &hooks);
     let result = daemon.ctl(&["add", "hooked", "2", "--wait"]);
     assert!(result.status.success(), "{}", daemon.log());
-    wait_until(Duration::from_secs(10), "both hooks", || std::fs::read_dir(out.path()).unwrap().count() == 4);
-    let served: Vec<String> = fixtures()[..2].iter().map(|f| sha256_hex(&f.data)).collect();
+    wait_until(Duration::from_secs(10), "both hooks", || {
+        std::fs::read_dir(out.path()).unwrap().count() == 4
+    });
+    let served: Vec<String> = fixtures()[..2]
+        .iter()
+        .map(|f| sha256_hex(&f.data))
+        .collect();
     for entry in std::fs::read_dir(out.path()).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "json") {
@@ -54,10 +67,20 @@ fn the_program_gets_the_download_as_json_and_in_its_environment() {
 #[test]
 fn a_hanging_hook_is_killed_after_its_timeout() {
     let provider = provider_with(1, "hanging");
-    let daemon = daemon(&provider, "on_complete = [\"/bin/sleep\", \"107.25\"]\nhook_timeout_secs = 1\n");
-    assert!(daemon.ctl(&["add", "hanging", "1", "--wait"]).status.success());
-    wait_until(Duration::from_secs(10), "the timeout in the log", || daemon.log().contains("timed out and was killed"));
-    let still = std::process::Command::new("pgrep").args(["-f", "sleep 107.25"]).output();
+    let daemon = daemon(
+        &provider,
+        "on_complete = [\"/bin/sleep\", \"107.25\"]\nhook_timeout_secs = 1\n",
+    );
+    assert!(daemon
+        .ctl(&["add", "hanging", "1", "--wait"])
+        .status
+        .success());
+    wait_until(Duration::from_secs(10), "the timeout in the log", || {
+        daemon.log().contains("timed out and was killed")
+    });
+    let still = std::process::Command::new("pgrep")
+        .args(["-f", "sleep 107.25"])
+        .output();
     if let Ok(still) = still {
         assert!(still.stdout.is_empty(), "the hook is still running");
     }
@@ -72,8 +95,12 @@ fn the_webhook_receives_the_post() {
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let Ok((mut stream, _)) = listener.accept() else { return };
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
         let mut reader = BufReader::new(stream.try_clone().unwrap());
         let mut head = Vec::new();
         let mut length = 0;
@@ -89,12 +116,18 @@ fn the_webhook_receives_the_post() {
         }
         let mut body = vec![0u8; length];
         let _ = reader.read_exact(&mut body);
-        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        let _ =
+            stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
         let _ = tx.send((head, body));
     });
     let daemon = daemon(&provider, &format!("webhook_url = \"{url}\"\n"));
-    assert!(daemon.ctl(&["add", "posted", "1", "--wait"]).status.success());
-    let (head, body) = rx.recv_timeout(Duration::from_secs(15)).expect("the webhook was called");
+    assert!(daemon
+        .ctl(&["add", "posted", "1", "--wait"])
+        .status
+        .success());
+    let (head, body) = rx
+        .recv_timeout(Duration::from_secs(15))
+        .expect("the webhook was called");
     assert!(head[0].starts_with("POST /hook"), "{head:?}");
     let json: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(json["sha256"], sha256_hex(&fixtures()[0].data));
