@@ -1,0 +1,313 @@
+//! One parser and one printer per configuration key: the file, the environment, the flags and
+//! `vfetchctl config` all go through [`Config::set`] and [`Config::get`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{Config, ConfigError, Secret, PARALLEL_RANGE};
+use crate::ratelimit;
+use crate::source_kind::SourceKind;
+
+impl Config {
+    /// Every key [`Config::set`] accepts, in the order `config get` shows them.
+    pub fn keys() -> Vec<String> {
+        let mut keys: Vec<String> = [
+            "socket",
+            "state_dir",
+            "library_dir",
+            "database",
+            "parallel_downloads",
+            "per_source_downloads",
+            "stall_timeout_secs",
+            "validate",
+            "ffprobe",
+            "connect_timeout_secs",
+            "search_timeout_secs",
+            "search_tries",
+            "download_tries",
+            "retry_base_ms",
+            "breaker_failures",
+            "breaker_recovery_secs",
+            "breaker_trials",
+            "on_complete",
+            "webhook_url",
+            "hook_timeout_secs",
+            "log_file",
+            "default_quality",
+            "orientation",
+            "min_width",
+            "min_height",
+            "min_duration",
+            "max_duration",
+            "max_file_size_mb",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        for kind in SourceKind::ALL {
+            for field in ["enabled", "api_key", "base_url", "rate_limit"] {
+                keys.push(format!("sources.{kind}.{field}"));
+            }
+        }
+        keys
+    }
+
+    /// Sets one key from its text form; `origin` names where the value came from in errors.
+    pub fn set(&mut self, key: &str, value: &str, origin: &str) -> Result<(), ConfigError> {
+        let bad = |message: String| ConfigError::Value {
+            origin: origin.to_string(),
+            key: key.to_string(),
+            message,
+        };
+        match key {
+            "socket" => self.socket = non_empty_path(value).map_err(bad)?,
+            "state_dir" => self.state_dir = non_empty_path(value).map_err(bad)?,
+            "library_dir" => self.library_dir = non_empty_path(value).map_err(bad)?,
+            "database" => self.database = Some(non_empty_path(value).map_err(bad)?),
+            "parallel_downloads" => {
+                let n = parse_u64(value).map_err(bad)?;
+                match u32::try_from(n) {
+                    Ok(n) if PARALLEL_RANGE.contains(&n) => self.parallel_downloads = n,
+                    _ => {
+                        return Err(bad(format!(
+                            "must be between {} and {} (got {value})",
+                            PARALLEL_RANGE.start(),
+                            PARALLEL_RANGE.end()
+                        )))
+                    }
+                }
+            }
+            "per_source_downloads" => {
+                let n = parse_u64(value).map_err(bad)?;
+                match u32::try_from(n) {
+                    Ok(n) if PARALLEL_RANGE.contains(&n) => self.per_source_downloads = n,
+                    _ => return Err(bad(format!("must be between 1 and 32 (got {value})"))),
+                }
+            }
+            "stall_timeout_secs" => match parse_u64(value).map_err(bad)? {
+                0 => return Err(bad("must be at least 1".to_string())),
+                n => self.stall_timeout = Duration::from_secs(n),
+            },
+            "validate" => self.validate = value.trim().parse().map_err(|e| bad(format!("{e}")))?,
+            "ffprobe" => self.ffprobe = non_empty_path(value).map_err(bad)?,
+            "connect_timeout_secs" => {
+                self.connect_timeout = Duration::from_secs(at_least_one(value).map_err(bad)?)
+            }
+            "search_timeout_secs" => {
+                self.search_timeout = Duration::from_secs(at_least_one(value).map_err(bad)?)
+            }
+            "search_tries" => self.search_tries = small(value).map_err(bad)?,
+            "download_tries" => self.download_tries = small(value).map_err(bad)?,
+            "retry_base_ms" => {
+                self.retry_base = Duration::from_millis(at_least_one(value).map_err(bad)?)
+            }
+            "breaker_failures" => self.breaker.failures = small(value).map_err(bad)?,
+            "breaker_recovery_secs" => {
+                self.breaker.recovery = Duration::from_secs(at_least_one(value).map_err(bad)?)
+            }
+            "breaker_trials" => self.breaker.trials = small(value).map_err(bad)?,
+            "on_complete" => {
+                self.hooks.on_complete = match optional(value) {
+                    None => Vec::new(),
+                    Some(v) => serde_json::from_str::<Vec<String>>(v)
+                        .map_err(|_| bad(format!("expected a list of strings like [\"/usr/bin/program\", \"arg\"], got {v:?}")))?,
+                }
+            }
+            "webhook_url" => {
+                self.hooks.webhook_url = optional(value)
+                    .map(|v| parse_base_url(v).map(|_| v.to_string()))
+                    .transpose()
+                    .map_err(bad)?
+            }
+            "hook_timeout_secs" => self.hooks.timeout = Duration::from_secs(at_least_one(value).map_err(bad)?),
+            "log_file" => self.log_file = optional(value).map(PathBuf::from),
+            "default_quality" => {
+                self.defaults.quality = Some(value.parse().map_err(|e| bad(format!("{e}")))?)
+            }
+            "orientation" => {
+                self.defaults.orientation = optional(value)
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|e| bad(format!("{e}")))?
+            }
+            "min_width" => self.defaults.min_width = optional_u32(value).map_err(bad)?,
+            "min_height" => self.defaults.min_height = optional_u32(value).map_err(bad)?,
+            "min_duration" => self.defaults.min_duration = optional_u32(value).map_err(bad)?,
+            "max_duration" => self.defaults.max_duration = optional_u32(value).map_err(bad)?,
+            "max_file_size_mb" => {
+                self.defaults.max_file_size_mb = match optional(value) {
+                    None => None,
+                    Some(v) => match parse_u64(v).map_err(bad)? {
+                        0 => return Err(bad("must be at least 1".to_string())),
+                        n => Some(n),
+                    },
+                }
+            }
+            _ => return self.set_source_key(key, value, origin),
+        }
+        Ok(())
+    }
+
+    /// One key's value as text, as `config get` shows it; API keys show as `***`.
+    pub fn get(&self, key: &str) -> Result<String, ConfigError> {
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        let text = match key {
+            "socket" => self.socket.display().to_string(),
+            "state_dir" => self.state_dir.display().to_string(),
+            "library_dir" => self.library_dir.display().to_string(),
+            "database" => self.database().display().to_string(),
+            "parallel_downloads" => self.parallel_downloads.to_string(),
+            "per_source_downloads" => self.per_source_downloads.to_string(),
+            "stall_timeout_secs" => self.stall_timeout.as_secs().to_string(),
+            "validate" => self.validate.as_str().to_string(),
+            "connect_timeout_secs" => self.connect_timeout.as_secs().to_string(),
+            "search_timeout_secs" => self.search_timeout.as_secs().to_string(),
+            "search_tries" => self.search_tries.to_string(),
+            "download_tries" => self.download_tries.to_string(),
+            "retry_base_ms" => self.retry_base.as_millis().to_string(),
+            "breaker_failures" => self.breaker.failures.to_string(),
+            "breaker_recovery_secs" => self.breaker.recovery.as_secs().to_string(),
+            "breaker_trials" => self.breaker.trials.to_string(),
+            "on_complete" => {
+                if self.hooks.on_complete.is_empty() {
+                    String::new()
+                } else {
+                    serde_json::to_string(&self.hooks.on_complete).unwrap_or_default()
+                }
+            }
+            "webhook_url" => opt(self.hooks.webhook_url.clone()),
+            "hook_timeout_secs" => self.hooks.timeout.as_secs().to_string(),
+            "log_file" => self
+                .log_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            "ffprobe" => self.ffprobe.display().to_string(),
+            "default_quality" => opt(self.defaults.quality.map(|q| q.to_string())),
+            "orientation" => opt(self.defaults.orientation.map(|o| o.to_string())),
+            "min_width" => opt(self.defaults.min_width.map(|v| v.to_string())),
+            "min_height" => opt(self.defaults.min_height.map(|v| v.to_string())),
+            "min_duration" => opt(self.defaults.min_duration.map(|v| v.to_string())),
+            "max_duration" => opt(self.defaults.max_duration.map(|v| v.to_string())),
+            "max_file_size_mb" => opt(self.defaults.max_file_size_mb.map(|v| v.to_string())),
+            _ => {
+                let unknown = || ConfigError::UnknownKey {
+                    origin: "config get".to_string(),
+                    key: key.to_string(),
+                    known: Config::keys().join(", "),
+                };
+                let mut parts = key.splitn(3, '.');
+                let (Some("sources"), Some(name), Some(field)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(unknown());
+                };
+                let kind: SourceKind = name.parse().map_err(|_| unknown())?;
+                let source = self.source(kind);
+                match field {
+                    "enabled" => source.enabled.to_string(),
+                    "api_key" => source
+                        .api_key
+                        .as_ref()
+                        .map(|_| "***".to_string())
+                        .unwrap_or_default(),
+                    "base_url" => source.base_url.clone(),
+                    "rate_limit" => ratelimit::format(&source.rate_limit),
+                    _ => return Err(unknown()),
+                }
+            }
+        };
+        Ok(text)
+    }
+
+    fn set_source_key(&mut self, key: &str, value: &str, origin: &str) -> Result<(), ConfigError> {
+        let bad = |message: String| ConfigError::Value {
+            origin: origin.to_string(),
+            key: key.to_string(),
+            message,
+        };
+        let unknown = || ConfigError::UnknownKey {
+            origin: origin.to_string(),
+            key: key.to_string(),
+            known: Config::keys().join(", "),
+        };
+        let mut parts = key.splitn(3, '.');
+        let (Some("sources"), Some(name), Some(field)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(unknown());
+        };
+        let kind: SourceKind = name.parse().map_err(|_| unknown())?;
+        let Some(source) = self.sources.get_mut(&kind) else {
+            return Err(unknown());
+        };
+        match field {
+            "enabled" => source.enabled = parse_bool(value).map_err(bad)?,
+            "api_key" => source.api_key = optional(value).map(|v| Secret(v.to_string())),
+            "base_url" => source.base_url = parse_base_url(value).map_err(bad)?,
+            "rate_limit" => source.rate_limit = ratelimit::parse(value).map_err(bad)?,
+            _ => return Err(unknown()),
+        }
+        Ok(())
+    }
+}
+
+/// An empty string (or "none") clears an optional setting.
+fn optional(value: &str) -> Option<&str> {
+    let v = value.trim();
+    (!v.is_empty() && !v.eq_ignore_ascii_case("none")).then_some(v)
+}
+
+fn non_empty_path(value: &str) -> Result<PathBuf, String> {
+    optional(value)
+        .map(PathBuf::from)
+        .ok_or_else(|| "must be a path".to_string())
+}
+
+fn parse_u64(value: &str) -> Result<u64, String> {
+    value
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| format!("expected a whole number, got {value:?}"))
+}
+
+fn optional_u32(value: &str) -> Result<Option<u32>, String> {
+    optional(value)
+        .map(|v| {
+            let n = parse_u64(v)?;
+            u32::try_from(n).map_err(|_| format!("{n} is too large"))
+        })
+        .transpose()
+}
+
+fn at_least_one(value: &str) -> Result<u64, String> {
+    match parse_u64(value)? {
+        0 => Err("must be at least 1".to_string()),
+        n => Ok(n),
+    }
+}
+
+/// A count between 1 and 100 (tries, breaker thresholds).
+fn small(value: &str) -> Result<u32, String> {
+    match parse_u64(value)? {
+        n @ 1..=100 => Ok(n as u32),
+        n => Err(format!("must be between 1 and 100 (got {n})")),
+    }
+}
+
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" => Ok(false),
+        _ => Err(format!("expected true or false, got {value:?}")),
+    }
+}
+
+fn parse_base_url(value: &str) -> Result<String, String> {
+    let url = url::Url::parse(value.trim()).map_err(|e| format!("not a URL ({e}): {value:?}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "expected an http(s) URL with a host, got {value:?}"
+        ));
+    }
+    Ok(value.trim().trim_end_matches('/').to_string())
+}
