@@ -46,6 +46,7 @@ pub fn build_client(settings: ClientSettings) -> reqwest::Result<Client> {
         .read_timeout(settings.read_timeout)
         .pool_max_idle_per_host(settings.max_idle_per_host)
         .redirect(reqwest::redirect::Policy::limited(5))
+        .dns_resolver(super::dns::CachingResolver::default())
         .build()
 }
 

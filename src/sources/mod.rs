@@ -2,6 +2,7 @@
 //! candidates with attribution, already filtered by the job's options.
 
 mod archive;
+pub mod dns;
 pub mod filter;
 pub mod gate;
 pub mod http;
