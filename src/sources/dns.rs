@@ -15,10 +15,13 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 /// How long an answer is reused; short enough to follow a provider moving its hosts.
 pub const TTL: Duration = Duration::from_secs(300);
 
+/// When an answer was fetched, and the addresses.
+type Answer = (Instant, Vec<SocketAddr>);
+
 /// Caches system-resolver answers by host name.
 #[derive(Default, Clone)]
 pub struct CachingResolver {
-    cache: Arc<Mutex<HashMap<String, (Instant, Vec<SocketAddr>)>>>,
+    cache: Arc<Mutex<HashMap<String, Answer>>>,
 }
 
 impl CachingResolver {
