@@ -23,23 +23,24 @@ fn u(row: &Row<'_>, index: usize) -> rusqlite::Result<u64> {
     Ok(u64::try_from(row.get::<_, i64>(index)?).unwrap_or(0))
 }
 
-fn totals_from(row: &Row<'_>) -> rusqlite::Result<Totals> {
-    let total = u(row, 0)?;
-    let done = u(row, 1)?;
+/// Reads the columns of [`TOTALS`], starting at column `first`.
+fn totals_from(row: &Row<'_>, first: usize) -> rusqlite::Result<Totals> {
+    let total = u(row, first)?;
+    let done = u(row, first + 1)?;
     Ok(Totals {
         downloads: total,
         done,
-        failed: u(row, 2)?,
-        duplicates: u(row, 3)?,
-        invalid: u(row, 4)?,
+        failed: u(row, first + 2)?,
+        duplicates: u(row, first + 3)?,
+        invalid: u(row, first + 4)?,
         success_rate: if total == 0 {
             0.0
         } else {
             done as f64 / total as f64
         },
-        bytes: u(row, 5)?,
-        video_seconds: row.get(6)?,
-        avg_speed: row.get(7)?,
+        bytes: u(row, first + 5)?,
+        video_seconds: row.get(first + 6)?,
+        avg_speed: row.get(first + 7)?,
         median_speed: None,
     })
 }
@@ -47,7 +48,7 @@ fn totals_from(row: &Row<'_>) -> rusqlite::Result<Totals> {
 /// Totals, per source and per period over downloads finished in the last `days`.
 pub fn stats(db: &Connection, days: u32, by: Period) -> Result<Stats, StoreError> {
     let since = Timestamp::now().0 - i64::from(days) * 86_400_000;
-    let mut totals = db.query_row(TOTALS, [since], totals_from)?;
+    let mut totals = db.query_row(TOTALS, [since], |r| totals_from(r, 0))?;
     let done = i64::try_from(totals.done).unwrap_or(i64::MAX);
     totals.median_speed = if done == 0 {
         None
@@ -94,30 +95,9 @@ pub fn stats(db: &Connection, days: u32, by: Period) -> Result<Stats, StoreError
              GROUP BY period ORDER BY period",
             &TOTALS["SELECT".len()..TOTALS.find("FROM").unwrap_or(0)]
         ))?;
+        // The period label, then the same columns as the totals.
         let rows = statement.query_map([since], |r| {
-            let period: String = r.get(0)?;
-            // Columns after the period are the totals, shifted by one.
-            let total = u(r, 1)?;
-            let done = u(r, 2)?;
-            Ok((
-                period,
-                Totals {
-                    downloads: total,
-                    done,
-                    failed: u(r, 3)?,
-                    duplicates: u(r, 4)?,
-                    invalid: u(r, 5)?,
-                    success_rate: if total == 0 {
-                        0.0
-                    } else {
-                        done as f64 / total as f64
-                    },
-                    bytes: u(r, 6)?,
-                    video_seconds: r.get(7)?,
-                    avg_speed: r.get(8)?,
-                    median_speed: None,
-                },
-            ))
+            Ok((r.get::<_, String>(0)?, totals_from(r, 1)?))
         })?;
         for row in rows {
             periods.push(row?);
