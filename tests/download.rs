@@ -11,7 +11,7 @@ use serde_json::Value;
 use support::fake_provider::{
     fixtures, sha256_hex, video_from_fixture, FakeProvider, Fault, FaultRule, Source, Video,
 };
-use support::{big_video, sources_config, wait_until, Daemon};
+use support::{add_big, range_starts, sources_config, wait_until, Daemon};
 
 fn daemon_for(provider: &FakeProvider, enabled: &[&str], extra: &str) -> Daemon {
     let config = sources_config(
@@ -31,16 +31,6 @@ fn add_fixture(
     index: usize,
 ) -> Video {
     let video = video_from_fixture(source, id, title, &fixtures()[index]);
-    provider.add(video.clone());
-    video
-}
-
-fn add_big(provider: &FakeProvider, id: &str, title: &str) -> Video {
-    let mut video = video_from_fixture(Source::Wikimedia, id, title, &fixtures()[0]);
-    video.data = big_video().to_vec();
-    video.width = 256;
-    video.height = 144;
-    video.duration = 4.0;
     provider.add(video.clone());
     video
 }
@@ -78,21 +68,6 @@ fn wait_for_offset(daemon: &Daemon, job: i64, bytes: u64) {
 
 fn file_sha(path: &Path) -> String {
     sha256_hex(&std::fs::read(path).expect("read placed file"))
-}
-
-fn range_starts(provider: &FakeProvider, path: &str) -> Vec<u64> {
-    provider
-        .requests_to(path)
-        .iter()
-        .filter_map(|r| r.header("range").map(str::to_string))
-        .filter_map(|r| {
-            r.trim_start_matches("bytes=")
-                .split('-')
-                .next()?
-                .parse()
-                .ok()
-        })
-        .collect()
 }
 
 #[test]

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::fake_provider::{
-    fixtures, sha256_hex, video_from_fixture, FakeProvider, Fault, FaultRule, Source, Video,
+    fixtures, sha256_hex, video_from_fixture, FakeProvider, Fault, FaultRule, Source,
 };
-use support::{big_video, sources_config, wait_until, Daemon};
+use support::{add_big, range_starts, sources_config, wait_until, Daemon};
 
 /// Fast retries so fault tests finish quickly.
 const QUICK: &str = "retry_base_ms = 50\n";
@@ -23,16 +23,6 @@ fn daemon_for(provider: &FakeProvider, enabled: &[&str], extra: &str) -> Daemon 
         provider.api_key(Source::Pixabay),
     );
     Daemon::start_with(&format!("{QUICK}{extra}\n{config}"))
-}
-
-fn add_big(provider: &FakeProvider, id: &str, title: &str) -> Video {
-    let mut video = video_from_fixture(Source::Wikimedia, id, title, &fixtures()[0]);
-    video.data = big_video().to_vec();
-    video.width = 256;
-    video.height = 144;
-    video.duration = 4.0;
-    provider.add(video.clone());
-    video
 }
 
 fn wait_done(daemon: &Daemon, id: i64, limit: Duration) -> Value {
@@ -56,22 +46,6 @@ fn placed_sha(shown: &Value) -> String {
         .find(|d| d["state"] == "done")
         .expect("a done download");
     sha256_hex(&std::fs::read(Path::new(done["path"].as_str().unwrap())).unwrap())
-}
-
-fn range_starts(provider: &FakeProvider, path: &str) -> Vec<u64> {
-    provider
-        .requests_to(path)
-        .iter()
-        .filter_map(|r| {
-            r.header("range").and_then(|v| {
-                v.trim_start_matches("bytes=")
-                    .split('-')
-                    .next()?
-                    .parse()
-                    .ok()
-            })
-        })
-        .collect()
 }
 
 #[test]

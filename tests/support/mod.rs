@@ -52,6 +52,42 @@ pub fn big_video() -> &'static [u8] {
     })
 }
 
+/// Adds the big generated video to `provider` as a Wikimedia file.
+pub fn add_big(
+    provider: &fake_provider::FakeProvider,
+    id: &str,
+    title: &str,
+) -> fake_provider::Video {
+    let mut video = fake_provider::video_from_fixture(
+        fake_provider::Source::Wikimedia,
+        id,
+        title,
+        &fake_provider::fixtures()[0],
+    );
+    video.data = big_video().to_vec();
+    video.width = 256;
+    video.height = 144;
+    video.duration = 4.0;
+    provider.add(video.clone());
+    video
+}
+
+/// The start offsets of the `Range` requests the provider got for paths containing `path`.
+pub fn range_starts(provider: &fake_provider::FakeProvider, path: &str) -> Vec<u64> {
+    provider
+        .requests_to(path)
+        .iter()
+        .filter_map(|r| r.header("range").map(str::to_string))
+        .filter_map(|r| {
+            r.trim_start_matches("bytes=")
+                .split('-')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
 /// Path of a binary cargo built for these tests.
 pub fn bin(name: &str) -> PathBuf {
     match name {
