@@ -1,14 +1,12 @@
 //! Theme search across the four providers, through the real daemon and the fake provider.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use support::fake_provider::{
+use crate::support::fake_provider::{
     fixtures, video_from_fixture, FakeProvider, Fault, FaultRule, Source,
 };
-use support::{sources_config, wait_until, Daemon};
+use crate::support::{sources_config, wait_until, Daemon};
+use serde_json::Value;
 
 const ALL: [&str; 4] = ["pexels", "pixabay", "wikimedia", "archive"];
 

@@ -2,16 +2,14 @@
 //! kills, pauses, ignored ranges and changed files; duplicates, corrupt files and oversized
 //! bodies replaced.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_json::Value;
-use support::fake_provider::{
+use crate::support::fake_provider::{
     fixtures, sha256_hex, video_from_fixture, FakeProvider, Fault, FaultRule, Source, Video,
 };
-use support::{add_big, range_starts, sources_config, wait_until, Daemon};
+use crate::support::{add_big, range_starts, sources_config, wait_until, Daemon};
+use serde_json::Value;
 
 fn daemon_for(provider: &FakeProvider, enabled: &[&str], extra: &str) -> Daemon {
     let config = sources_config(

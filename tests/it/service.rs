@@ -1,8 +1,6 @@
 //! vfetchd as a systemd service: notify protocol, watchdog, socket activation, reload, runtime
 //! settings.
 
-mod support;
-
 use std::os::unix::io::AsRawFd;
 use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 use std::os::unix::process::CommandExt;
@@ -10,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use support::{assert_fails, bin, wait_until, Daemon};
+use crate::support::{assert_fails, bin, wait_until, Daemon};
 
 fn signal(pid: u32, sig: i32) {
     // SAFETY: kill(2) on our own child with a valid signal number.

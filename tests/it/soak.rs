@@ -2,17 +2,15 @@
 //! daemon kills. Every job must end done with byte-identical files, or failed with a reason;
 //! nothing may be orphaned or lost.
 
-mod support;
-
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use support::fake_provider::{
+use crate::support::fake_provider::{
     fixtures, sha256_hex, video_from_fixture, FakeProvider, Fault, FaultRule, Source,
 };
-use support::{sources_config, Daemon};
+use crate::support::{sources_config, Daemon};
+use serde_json::Value;
 
 /// A small deterministic generator, so a failing run can be replayed.
 struct Lcg(u64);

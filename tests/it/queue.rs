@@ -1,9 +1,7 @@
 //! The durable priority queue, driven through the real binaries.
 
-mod support;
-
+use crate::support::{assert_fails, Daemon};
 use serde_json::Value;
-use support::{assert_fails, Daemon};
 
 fn themes(list: &Value) -> Vec<String> {
     list.as_array()

@@ -1,19 +1,17 @@
 //! stats, history, suggest, themes, export, cleanup, metrics and watch, checked for values on a
 //! daemon that downloaded real files from the fake provider.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::net::UnixStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use support::fake_provider::{
+use crate::support::fake_provider::{
     fixtures, video_from_fixture, FakeProvider, Fault, FaultRule, Source,
 };
-use support::frames::{handshake, read_response, write_frame};
-use support::{big_video, bin, sources_config, wait_until, Daemon};
+use crate::support::frames::{handshake, read_response, write_frame};
+use crate::support::{big_video, bin, sources_config, wait_until, Daemon};
+use serde_json::Value;
 use vfetch::protocol::{self, Request, Response};
 
 const HOSTILE_TITLE: &str = "=HYPERLINK(\"http://evil\"), \"quoted\"\nsecond line";

@@ -1,16 +1,14 @@
 //! Resilience under injected faults, through the real daemon: resets, truncation, stalls,
 //! Retry-After, circuit breakers, persisted rate limits and a full disk.
 
-mod support;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use support::fake_provider::{
+use crate::support::fake_provider::{
     fixtures, sha256_hex, video_from_fixture, FakeProvider, Fault, FaultRule, Source,
 };
-use support::{add_big, range_starts, sources_config, wait_until, Daemon};
+use crate::support::{add_big, range_starts, sources_config, wait_until, Daemon};
+use serde_json::Value;
 
 /// Fast retries so fault tests finish quickly.
 const QUICK: &str = "retry_base_ms = 50\n";

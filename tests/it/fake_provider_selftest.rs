@@ -1,16 +1,14 @@
 //! Self-test of the fake provider server used by the end-to-end tests.
 
-mod support;
-
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use support::fake_provider::{
+use crate::support::fake_provider::{
     fixtures, md5_hex, sha1_hex, sha256_hex, FakeProvider, Fault, FaultRule, Source,
 };
+use serde_json::Value;
 
 /// A response as read off the wire by a minimal client.
 #[derive(Debug)]
@@ -823,7 +821,7 @@ fn dropping_the_server_stops_it_promptly() {
     let addr = fp.base_url().trim_start_matches("http://").to_string();
     fp.fault(FaultRule::always("/files/", Fault::StallAfter(10)));
     let client = std::thread::spawn(move || request("GET", &url, &[], Duration::from_secs(10)));
-    support::wait_until(Duration::from_secs(2), "the stalled request", || {
+    crate::support::wait_until(Duration::from_secs(2), "the stalled request", || {
         !fp.requests_to("/files/").is_empty()
     });
     let started = Instant::now();

@@ -1,15 +1,13 @@
 //! The socket: one daemon per socket, stale sockets, permissions, and abuse that must not hurt.
 
-mod support;
-
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use support::frames::{
+use crate::support::frames::{
     self, connect, handshake, is_closed, read_frame, read_response, write_frame,
 };
-use support::{wait_until, Daemon};
+use crate::support::{wait_until, Daemon};
 use vfetch::protocol::{self, ErrorKind, Hello, HelloReply, Request, Response, MAX_FRAME_BYTES};
 
 /// The daemon still answers a normal client.
@@ -80,7 +78,7 @@ fn a_stale_socket_left_by_a_killed_daemon_is_replaced() {
     let id = daemon.add(&["stale", "1"]);
     daemon.kill9();
     assert!(
-        support::exists(&daemon.socket),
+        crate::support::exists(&daemon.socket),
         "kill -9 leaves the socket file behind"
     );
     daemon.spawn();
@@ -213,13 +211,13 @@ fn a_silent_client_neither_blocks_others_nor_lives_forever() {
 fn sigterm_and_shutdown_both_stop_the_daemon_cleanly() {
     let mut daemon = Daemon::start();
     assert_eq!(daemon.terminate().code(), Some(0));
-    assert!(!support::exists(&daemon.socket));
+    assert!(!crate::support::exists(&daemon.socket));
     daemon.spawn();
     let out = daemon.ctl(&["shutdown"]);
     assert!(out.status.success());
     assert_eq!(daemon.wait_exit(Duration::from_secs(10)).code(), Some(0));
     wait_until(Duration::from_secs(5), "socket removal", || {
-        !support::exists(&daemon.socket)
+        !crate::support::exists(&daemon.socket)
     });
 }
 

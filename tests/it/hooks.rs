@@ -1,15 +1,15 @@
 //! Completion hooks: a program and a webhook per finished download, with timeouts.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::support::fake_provider::{
+    fixtures, sha256_hex, video_from_fixture, FakeProvider, Source,
+};
+use crate::support::{sources_config, wait_until, Daemon};
 use serde_json::Value;
-use support::fake_provider::{fixtures, sha256_hex, video_from_fixture, FakeProvider, Source};
-use support::{sources_config, wait_until, Daemon};
 
 fn provider_with(n: usize, theme: &str) -> FakeProvider {
     let provider = FakeProvider::start();

@@ -1,11 +1,9 @@
 //! vfetchctl's contract with users and scripts: errors, exit codes, autostart, versions.
 
-mod support;
-
 use std::process::Command;
 use std::time::Duration;
 
-use support::{assert_fails, bin, wait_until, Daemon};
+use crate::support::{assert_fails, bin, wait_until, Daemon};
 
 #[test]
 fn bad_input_is_refused_with_a_clear_error_and_nothing_is_written() {
