@@ -11,6 +11,7 @@ mod faults;
 mod hooks;
 mod insight;
 mod packaging;
+mod partial_files;
 mod queue;
 mod search;
 mod service;
