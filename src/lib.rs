@@ -6,6 +6,7 @@
 
 pub mod breaker;
 pub mod candidate;
+pub mod chunk_sums;
 pub mod cli;
 pub mod config;
 pub mod daemon;

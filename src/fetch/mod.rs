@@ -1,6 +1,7 @@
 //! One HTTP download into a `.part` file: resumed from a durable offset with `Range`/`If-Range`,
 //! hashed in the same pass, bounded in size and type, and cancellable at a clean offset.
 
+mod chunks;
 mod digest;
 mod writer;
 
@@ -23,7 +24,10 @@ pub use digest::Digests;
 pub use writer::{FLUSH_BYTES, FLUSH_INTERVAL};
 
 use crate::candidate::Checksum;
+use crate::chunk_sums::{ChunkSums, CHUNK_BYTES};
 use crate::sources::http::retry_after;
+use chunks::ChunkSummer;
+use writer::Durable;
 
 /// What to fetch and where a previous attempt left off.
 #[derive(Debug, Clone)]
@@ -44,6 +48,9 @@ pub struct Resume {
     pub offset: u64,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// The chunk sums stored with `offset`; `None` for a download stored before they existed,
+    /// whose prefix is then trusted unchecked.
+    pub sums: Option<ChunkSums>,
 }
 
 /// Progress the caller must persist; `offset` bytes are durably in the `.part` file.
@@ -53,6 +60,8 @@ pub struct Checkpoint {
     pub total: Option<u64>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// Chunk sums of exactly `[0, offset)`, to verify the prefix before resuming from it.
+    pub sums: ChunkSums,
 }
 
 /// A complete body in the `.part` file.
@@ -138,17 +147,33 @@ where
 {
     let part = target.part.clone();
     let (resume_offset, checksum) = (target.resume.offset, target.checksum.clone());
-    let (mut file, mut offset, mut digests) =
-        blocking(move || prepare(&part, resume_offset, checksum.as_ref())).await?;
+    let stored_sums = target.resume.sums.clone();
+    let (mut file, mut offset, mut digests, mut sums) = blocking(move || {
+        prepare(
+            &part,
+            resume_offset,
+            stored_sums.as_ref(),
+            checksum.as_ref(),
+        )
+    })
+    .await?;
+    if offset < resume_offset {
+        // The caller's span names the download.
+        tracing::warn!(
+            stored = resume_offset,
+            offset,
+            "partial file differs from what was written; cut back to its last good chunk"
+        );
+    }
     // Without a validator a range could splice two versions of a file together: start over.
     let validator = target
         .resume
         .etag
         .clone()
         .or_else(|| target.resume.last_modified.clone());
-    let mut restarted = offset < resume_offset;
+    let mut restarted = offset == 0 && resume_offset > 0;
     if offset > 0 && validator.is_none() {
-        (file, offset, digests) = restart(file, target.checksum.as_ref()).await?;
+        (file, offset, digests, sums) = restart(file, target.checksum.as_ref()).await?;
         restarted = true;
     }
 
@@ -159,7 +184,7 @@ where
             // 200: the range was ignored or the file changed (If-Range); 416 or a range that does
             // not start where we are: our prefix is useless. Either way, from zero.
             status => {
-                (file, offset, digests) = restart(file, target.checksum.as_ref()).await?;
+                (file, offset, digests, sums) = restart(file, target.checksum.as_ref()).await?;
                 restarted = true;
                 if status != StatusCode::OK {
                     response = request(client, &target.url, 0, None, cancel).await?;
@@ -188,20 +213,25 @@ where
             .map(str::to_string)
     };
     let (etag, last_modified) = (header(ETAG), header(LAST_MODIFIED));
-    let checkpoint = |offset| Checkpoint {
-        offset,
+    let checkpoint = |durable: Durable| Checkpoint {
+        offset: durable.offset,
         total,
         etag: etag.clone(),
         last_modified: last_modified.clone(),
+        sums: durable.sums,
     };
-    persist(checkpoint(offset)).await;
+    let start = Durable {
+        offset,
+        sums: sums.snapshot(),
+    };
+    persist(checkpoint(start.clone())).await;
     received.store(offset, Ordering::Relaxed);
 
     let (chunks, chunk_rx) = mpsc::channel(writer::CHANNEL_CHUNKS);
-    let (synced_tx, mut synced) = watch::channel(offset);
-    let start = offset;
-    let writer =
-        tokio::task::spawn_blocking(move || writer::run(file, digests, start, chunk_rx, synced_tx));
+    let (synced_tx, mut synced) = watch::channel(start);
+    let writer = tokio::task::spawn_blocking(move || {
+        writer::run(file, digests, sums, offset, chunk_rx, synced_tx)
+    });
 
     let mut got = offset;
     let outcome: Result<(), FetchError> = loop {
@@ -209,7 +239,7 @@ where
             biased;
             _ = cancel.cancelled() => break Err(FetchError::Cancelled),
             Ok(()) = synced.changed() => {
-                let at = *synced.borrow_and_update();
+                let at = synced.borrow_and_update().clone();
                 persist(checkpoint(at)).await;
             }
             next = tokio::time::timeout(target.stall_timeout, response.chunk()) => match next {
@@ -242,12 +272,16 @@ where
     let written = match written {
         Ok(written) => written,
         Err(e) => {
-            let at = *synced.borrow();
+            let at = synced.borrow().clone();
             persist(checkpoint(at)).await;
             return Err(e.into());
         }
     };
-    persist(checkpoint(written.offset)).await;
+    persist(checkpoint(Durable {
+        offset: written.offset,
+        sums: written.sums,
+    }))
+    .await;
     outcome?;
     if let Some(total) = total {
         if written.offset < total {
@@ -262,7 +296,7 @@ where
         bytes: written.offset,
         sha256,
         checksum_ok,
-        transferred: written.offset - resume_offset.min(written.offset),
+        transferred: written.offset - offset.min(written.offset),
         restarted,
     })
 }
@@ -287,12 +321,16 @@ async fn request(
     }
 }
 
-/// Opens the `.part` file at the stored offset and re-hashes the prefix that is already there.
+/// Opens the `.part` file at the stored offset and re-hashes the prefix that is already there,
+/// checking it chunk by chunk against the stored `sums` in the same read: the file is cut back to
+/// the start of the first chunk that does not match, and the returned offset says where it now
+/// ends.
 fn prepare(
     part: &Path,
     offset: u64,
+    sums: Option<&ChunkSums>,
     checksum: Option<&Checksum>,
-) -> io::Result<(File, u64, Digests)> {
+) -> io::Result<(File, u64, Digests, ChunkSummer)> {
     let mut file = OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -304,34 +342,54 @@ fn prepare(
     let offset = if on_disk < offset { 0 } else { offset };
     file.set_len(offset)?;
     let mut digests = Digests::new(checksum);
+    let mut summer = ChunkSummer::new();
     file.seek(SeekFrom::Start(0))?;
-    let mut buffer = vec![0u8; 1 << 20];
-    let mut left = offset;
-    while left > 0 {
-        let want = buffer
+    let mut chunk = vec![0u8; CHUNK_BYTES as usize];
+    let (mut good, mut index) = (0u64, 0usize);
+    while good < offset {
+        let want = chunk
             .len()
-            .min(usize::try_from(left).unwrap_or(usize::MAX));
-        let n = file.read(&mut buffer[..want])?;
-        if n == 0 {
+            .min(usize::try_from(offset - good).unwrap_or(usize::MAX));
+        let n = read_full(&mut file, &mut chunk[..want])?;
+        if n < want || !chunks::chunk_is_good(sums, index, &chunk[..n]) {
             break;
         }
-        digests.update(&buffer[..n]);
-        left -= n as u64;
+        digests.update(&chunk[..n]);
+        summer.update(&chunk[..n]);
+        good += n as u64;
+        index += 1;
     }
-    file.seek(SeekFrom::Start(offset))?;
-    Ok((file, offset, digests))
+    if good < offset {
+        file.set_len(good)?;
+    }
+    file.seek(SeekFrom::Start(good))?;
+    Ok((file, good, digests, summer))
+}
+
+/// Reads until `buffer` is full or the file ends; the bytes read.
+fn read_full(file: &mut File, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 async fn restart(
     file: File,
     checksum: Option<&Checksum>,
-) -> Result<(File, u64, Digests), FetchError> {
+) -> Result<(File, u64, Digests, ChunkSummer), FetchError> {
     let checksum = checksum.cloned();
     blocking(move || {
         let mut file = file;
         file.set_len(0)?;
         file.seek(SeekFrom::Start(0))?;
-        Ok((file, 0, Digests::new(checksum.as_ref())))
+        Ok((file, 0, Digests::new(checksum.as_ref()), ChunkSummer::new()))
     })
     .await
 }
@@ -402,7 +460,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let part = dir.path().join("1.part");
         std::fs::write(&part, b"abcdefgh").unwrap();
-        let (_, offset, digests) = prepare(&part, 3, None).unwrap();
+        let (_, offset, digests, _) = prepare(&part, 3, None, None).unwrap();
         assert_eq!(offset, 3);
         assert_eq!(std::fs::read(&part).unwrap(), b"abc");
         assert_eq!(
@@ -410,8 +468,104 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         // A file shorter than the stored offset is not trusted.
-        let (_, offset, _) = prepare(&part, 100, None).unwrap();
+        let (_, offset, _, _) = prepare(&part, 100, None, None).unwrap();
         assert_eq!(offset, 0);
+    }
+
+    /// A `.part` of `len` bytes and the sums recorded while it was written.
+    fn written_part(dir: &Path, len: usize) -> (PathBuf, Vec<u8>, ChunkSums) {
+        let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let part = dir.join("1.part");
+        std::fs::write(&part, &bytes).unwrap();
+        let mut summer = ChunkSummer::new();
+        summer.update(&bytes);
+        (part, bytes, summer.snapshot())
+    }
+
+    fn sha256_of(bytes: &[u8]) -> String {
+        let mut d = Digests::new(None);
+        d.update(bytes);
+        d.finish().0
+    }
+
+    #[test]
+    fn prepare_cuts_back_to_the_start_of_the_first_damaged_chunk() {
+        let dir = tempfile::tempdir().unwrap();
+        let chunk = CHUNK_BYTES as usize;
+        let len = 3 * chunk + 1000;
+        let (part, bytes, sums) = written_part(dir.path(), len);
+        // Damage in chunks 1 and 2: the first bad one decides.
+        let mut damaged = bytes.clone();
+        damaged[chunk + 17] ^= 0xff;
+        damaged[2 * chunk + 5] ^= 0xff;
+        std::fs::write(&part, &damaged).unwrap();
+        let (_, offset, digests, summer) = prepare(&part, len as u64, Some(&sums), None).unwrap();
+        assert_eq!(offset, CHUNK_BYTES);
+        assert_eq!(std::fs::metadata(&part).unwrap().len(), CHUNK_BYTES);
+        assert_eq!(digests.finish().0, sha256_of(&bytes[..chunk]));
+        assert_eq!(summer.snapshot().as_slice(), &sums.as_slice()[..1]);
+    }
+
+    #[test]
+    fn prepare_drops_a_damaged_tail_and_keeps_the_complete_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let chunk = CHUNK_BYTES as usize;
+        let len = 2 * chunk + 1000;
+        let (part, mut bytes, sums) = written_part(dir.path(), len);
+        bytes[len - 1] ^= 1;
+        std::fs::write(&part, &bytes).unwrap();
+        let (_, offset, _, _) = prepare(&part, len as u64, Some(&sums), None).unwrap();
+        assert_eq!(offset, 2 * CHUNK_BYTES);
+    }
+
+    #[test]
+    fn prepare_keeps_an_intact_prefix_and_continues_its_sums() {
+        let dir = tempfile::tempdir().unwrap();
+        let len = 2 * CHUNK_BYTES as usize + 1000;
+        let (part, bytes, sums) = written_part(dir.path(), len);
+        // More on disk than stored (written after the last sync): cut to the stored offset.
+        let stored = len as u64 - 10;
+        let prefix_sums = {
+            let mut s = ChunkSummer::new();
+            s.update(&bytes[..stored as usize]);
+            s.snapshot()
+        };
+        let (_, offset, digests, summer) =
+            prepare(&part, stored, Some(&prefix_sums), None).unwrap();
+        assert_eq!(offset, stored);
+        assert_eq!(digests.finish().0, sha256_of(&bytes[..stored as usize]));
+        let mut summer = summer;
+        summer.update(&bytes[stored as usize..]);
+        assert_eq!(summer.snapshot(), sums);
+    }
+
+    #[test]
+    fn prepare_trusts_a_prefix_stored_before_chunk_sums_existed() {
+        let dir = tempfile::tempdir().unwrap();
+        let len = CHUNK_BYTES as usize + 1000;
+        let (part, mut bytes, sums) = written_part(dir.path(), len);
+        bytes[10] ^= 1;
+        std::fs::write(&part, &bytes).unwrap();
+        let (_, offset, _, summer) = prepare(&part, len as u64, None, None).unwrap();
+        assert_eq!(offset, len as u64, "no sums recorded: today's behaviour");
+        // From here on it has sums (of what is there).
+        assert_eq!(summer.snapshot().as_slice().len(), sums.as_slice().len());
+        // Recorded but empty sums (stored at offset 0) trust nothing beyond them.
+        let (_, offset, _, _) =
+            prepare(&part, len as u64, Some(&ChunkSums::default()), None).unwrap();
+        assert_eq!(offset, 0);
+    }
+
+    #[tokio::test]
+    async fn a_restart_from_zero_starts_new_sums() {
+        let dir = tempfile::tempdir().unwrap();
+        let (part, _, sums) = written_part(dir.path(), 5000);
+        let (file, _, _, summer) = prepare(&part, 5000, Some(&sums), None).unwrap();
+        assert_eq!(summer.snapshot(), sums);
+        let (_, offset, _, summer) = restart(file, None).await.unwrap();
+        assert_eq!(offset, 0);
+        assert_eq!(summer.snapshot(), ChunkSums::default());
+        assert_eq!(std::fs::metadata(&part).unwrap().len(), 0);
     }
 
     #[test]

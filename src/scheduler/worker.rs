@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::daemon::Shared;
 use crate::download::{DownloadId, DownloadState};
@@ -123,6 +124,7 @@ async fn download(
         offset: work.offset,
         etag: work.etag.clone(),
         last_modified: work.last_modified.clone(),
+        sums: work.chunk_sums.clone(),
     };
     let policy = RetryPolicy {
         max_tries: shared.config().download_tries,
@@ -169,12 +171,14 @@ async fn download(
                 }
             }
         })
+        .instrument(tracing::info_span!("fetch", download = %id))
         .await;
         if let Some(cp) = last {
             resume = Resume {
                 offset: cp.offset,
                 etag: cp.etag,
                 last_modified: cp.last_modified,
+                sums: Some(cp.sums),
             };
         }
         if let Some(gate) = &gate {

@@ -4,6 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::StoreError;
 use crate::candidate::CandidateId;
+use crate::chunk_sums::ChunkSums;
 use crate::download::{Download, DownloadId, DownloadState};
 use crate::job::JobId;
 use crate::timestamp::Timestamp;
@@ -186,6 +187,8 @@ pub struct Work {
     pub offset: u64,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// Chunk sums of `[0, offset)`; `None` if stored before they were kept.
+    pub chunk_sums: Option<ChunkSums>,
     pub attempts: u32,
 }
 
@@ -224,10 +227,15 @@ pub fn pick_next(
         "UPDATE downloads SET state = 'running', error = NULL, updated_at = ?2 WHERE id = ?1",
         params![id, Timestamp::now().0],
     )?;
-    let (job, offset, etag, last_modified, attempts, candidate): (i64, i64, Option<String>, Option<String>, u32, i64) = tx.query_row(
-        "SELECT job_id, offset, etag, last_modified, attempts, candidate_id FROM downloads WHERE id = ?1",
+    let ((job, offset, etag, last_modified, attempts, candidate), chunk_sums) = tx.query_row(
+        "SELECT job_id, offset, etag, last_modified, attempts, candidate_id, chunk_sums FROM downloads WHERE id = ?1",
         [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        |r| {
+            let row: (i64, i64, Option<String>, Option<String>, u32, i64) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
+            let sums: Option<Vec<u8>> = r.get(6)?;
+            Ok((row, sums.as_deref().map(ChunkSums::from_le_bytes)))
+        },
     )?;
     let stored = super::candidates::get(&tx, CandidateId(candidate))?
         .ok_or_else(|| StoreError::Corrupt(format!("download {id} has no candidate")))?;
@@ -242,18 +250,21 @@ pub fn pick_next(
         offset: u64::try_from(offset).unwrap_or(0),
         etag,
         last_modified,
+        chunk_sums,
         attempts,
     }))
 }
 
-/// Stores a durable offset and the validators it is valid for (whatever the download's state).
+/// Stores a durable offset, the validators it is valid for and the chunk sums of the prefix it
+/// ends, in one statement so they always describe the same bytes (whatever the download's state).
 pub fn checkpoint(
     db: &Connection,
     id: DownloadId,
     cp: &crate::fetch::Checkpoint,
 ) -> Result<(), StoreError> {
     db.execute(
-        "UPDATE downloads SET offset = ?2, total = COALESCE(?3, total), etag = ?4, last_modified = ?5, updated_at = ?6
+        "UPDATE downloads SET offset = ?2, total = COALESCE(?3, total), etag = ?4, last_modified = ?5, updated_at = ?6,
+            chunk_sums = ?7
          WHERE id = ?1",
         params![
             id.0,
@@ -261,7 +272,8 @@ pub fn checkpoint(
             cp.total.and_then(|t| i64::try_from(t).ok()),
             cp.etag,
             cp.last_modified,
-            Timestamp::now().0
+            Timestamp::now().0,
+            cp.sums.to_le_bytes()
         ],
     )?;
     Ok(())
@@ -457,6 +469,47 @@ mod tests {
                 assert_eq!(second.candidate.source, SourceKind::Wikimedia);
                 assert!(pick_next(db, &[])?.is_none());
                 assert!(pick_next(db, &SourceKind::ALL)?.is_none());
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn chunk_sums_are_kept_with_their_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        store
+            .run_blocking(|db| {
+                let job = jobs::insert(
+                    db,
+                    &NewJob {
+                        theme: "sea".into(),
+                        count: 1,
+                        priority: 0,
+                        options: JobOptions::default(),
+                    },
+                )?;
+                candidates::insert_new(db, job.id, &[candidate(SourceKind::Pexels, "1")])?;
+                top_up(db, job.id)?;
+                let work = pick_next(db, &[])?.expect("work");
+                // Nothing stored yet (as for a download from before chunk sums were kept).
+                assert_eq!(work.chunk_sums, None);
+                let sums = ChunkSums::new(vec![7, 0x8000_0001]);
+                let cp = crate::fetch::Checkpoint {
+                    offset: (1 << 20) + 5,
+                    total: Some(3 << 20),
+                    etag: Some("\"e\"".into()),
+                    last_modified: None,
+                    sums: sums.clone(),
+                };
+                checkpoint(db, work.download, &cp)?;
+                db.execute(
+                    "UPDATE downloads SET state = 'queued' WHERE id = ?1",
+                    [work.download.0],
+                )?;
+                let again = pick_next(db, &[])?.expect("work");
+                assert_eq!(again.offset, cp.offset);
+                assert_eq!(again.chunk_sums, Some(sums));
                 Ok(())
             })
             .unwrap();

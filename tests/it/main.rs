@@ -12,6 +12,7 @@ mod hooks;
 mod insight;
 mod migration;
 mod packaging;
+mod partial_files;
 mod queue;
 mod search;
 mod service;
