@@ -322,13 +322,36 @@ fn check_ip(host: &str, ip: IpAddr) -> Result<(), Refused> {
     }
 }
 
-/// What the user configured, and so vouches for: the sources' base URLs and the webhook.
+/// What the user configured, and so vouches for: the sources' base URLs, the webhook, and the
+/// proxy reqwest takes from the environment (often on the local network; without trusting it
+/// every request through it would be refused).
 fn trusted_urls(config: &Config) -> Vec<String> {
     config
         .sources
         .values()
         .map(|s| s.base_url.clone())
         .chain(config.hooks.webhook_url.clone())
+        .chain(proxy_urls(&|name| std::env::var(name).ok()))
+        .collect()
+}
+
+/// The proxies named in the environment, as URLs (`proxy:3128` means `http://proxy:3128`).
+/// Through a proxy the target's name is resolved by the proxy, so only IP-literal targets are
+/// checked here.
+fn proxy_urls(env: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]
+        .into_iter()
+        .flat_map(|name| [env(name), env(&name.to_ascii_lowercase())])
+        .flatten()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            if v.contains("://") {
+                v
+            } else {
+                format!("http://{v}")
+            }
+        })
         .collect()
 }
 
@@ -474,6 +497,20 @@ mod tests {
             policy.filter("mirror.lan", vec![addr("192.168.1.5:0")]),
             Ok(vec![addr("192.168.1.5:0")])
         );
+    }
+
+    #[test]
+    fn environment_proxies_are_trusted_hosts() {
+        let env = |name: &str| match name {
+            "https_proxy" => Some("proxy.lan:3128".to_string()),
+            "ALL_PROXY" => Some("socks5://10.0.0.9:1080".to_string()),
+            _ => None,
+        };
+        let urls = proxy_urls(&env);
+        assert_eq!(urls, ["http://proxy.lan:3128", "socks5://10.0.0.9:1080"]);
+        let policy = EgressPolicy::new(false, urls);
+        let addr: SocketAddr = "10.0.0.8:0".parse().unwrap();
+        assert_eq!(policy.filter("proxy.lan", vec![addr]), Ok(vec![addr]));
     }
 
     #[test]

@@ -115,8 +115,11 @@ fn daemon(provider: &FakeProvider, extra: &str) -> Daemon {
         provider.api_key(Source::Pexels),
         provider.api_key(Source::Pixabay),
     );
+    // One counted failure opens the breaker for ten minutes, so a refusal that counted against
+    // the source would show (see the end of config_set_turns_the_guard_off_and_on_…).
     Daemon::start_with(&format!(
-        "validate = \"off\"\nretry_base_ms = 50\n{extra}\n{sources}"
+        "validate = \"off\"\nretry_base_ms = 50\nbreaker_failures = 1\n\
+         breaker_recovery_secs = 600\n{extra}\n{sources}"
     ))
 }
 
@@ -265,6 +268,34 @@ fn the_cloud_metadata_address_is_refused_without_a_connection_attempt() {
 }
 
 #[test]
+fn a_search_redirected_to_an_internal_address_is_refused_and_not_retried() {
+    let internal = Internal::start();
+    let provider = FakeProvider::start();
+    provider.add_fixtures(Source::Pexels, "sunset", 2);
+    provider.redirect(
+        "/videos/search",
+        &internal.url("127.0.0.1", "/internal-admin"),
+    );
+    let daemon = daemon(&provider, "");
+    let shown = run_job(&daemon);
+    assert_eq!(
+        internal.connections(),
+        0,
+        "the search redirect was followed"
+    );
+    assert_eq!(
+        provider.requests_to("/videos/search").len(),
+        1,
+        "a refused search is not retried"
+    );
+    let errors = shown["job"]["errors"].to_string();
+    assert!(
+        errors.contains("pexels: refused: the link points to 127.0.0.1, a loopback address"),
+        "{shown:#}"
+    );
+}
+
+#[test]
 fn allow_private_addresses_lets_the_same_link_through() {
     let internal = Internal::start();
     let (provider, bad) = provider_with_bad_first(|_| internal.url("127.0.0.1", "/internal-admin"));
@@ -308,4 +339,12 @@ fn config_set_turns_the_guard_off_and_on_while_the_daemon_runs() {
         reached,
         "reached after the guard was back on"
     );
+    // With breaker_failures = 1, a counted refusal (the last thing pexels did) would open it.
+    let status = daemon.ctl_json(&["status"]);
+    let pexels = status["sources"]
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["source"] == "pexels"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(pexels["breaker"], "closed", "{status:#}");
 }
