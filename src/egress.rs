@@ -132,6 +132,7 @@ pub struct Refused {
     pub host: String,
     /// The address it is, or resolved to.
     pub address: IpAddr,
+    /// Why that address is off limits.
     pub kind: AddressKind,
 }
 
