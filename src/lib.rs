@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod download;
+pub mod egress;
 pub mod fetch;
 pub mod hooks;
 pub mod insight;

@@ -22,6 +22,7 @@ impl Config {
             "validate",
             "ffprobe",
             "connect_timeout_secs",
+            "allow_private_addresses",
             "search_timeout_secs",
             "search_tries",
             "download_tries",
@@ -93,6 +94,9 @@ impl Config {
             "connect_timeout_secs" => {
                 self.connect_timeout = Duration::from_secs(at_least_one(value).map_err(bad)?)
             }
+            "allow_private_addresses" => {
+                self.allow_private_addresses = parse_bool(value).map_err(bad)?
+            }
             "search_timeout_secs" => {
                 self.search_timeout = Duration::from_secs(at_least_one(value).map_err(bad)?)
             }
@@ -161,6 +165,7 @@ impl Config {
             "stall_timeout_secs" => self.stall_timeout.as_secs().to_string(),
             "validate" => self.validate.as_str().to_string(),
             "connect_timeout_secs" => self.connect_timeout.as_secs().to_string(),
+            "allow_private_addresses" => self.allow_private_addresses.to_string(),
             "search_timeout_secs" => self.search_timeout.as_secs().to_string(),
             "search_tries" => self.search_tries.to_string(),
             "download_tries" => self.download_tries.to_string(),

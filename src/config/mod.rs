@@ -117,6 +117,9 @@ pub struct Config {
     /// Whether finished files are checked with ffprobe.
     pub validate: ValidateMode,
     pub connect_timeout: Duration,
+    /// Let requests reach loopback, private and link-local addresses that came from a
+    /// provider's answer (off: such links are refused, see `egress`).
+    pub allow_private_addresses: bool,
     /// Longest a single search request may take.
     pub search_timeout: Duration,
     /// Tries per search request, the first included.
@@ -221,6 +224,7 @@ impl Config {
             stall_timeout: Duration::from_secs(30),
             validate: ValidateMode::Auto,
             connect_timeout: Duration::from_secs(10),
+            allow_private_addresses: false,
             search_timeout: Duration::from_secs(20),
             search_tries: 3,
             download_tries: 5,

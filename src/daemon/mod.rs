@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, Mode, Overrides};
+use crate::egress::EgressPolicy;
 use crate::ipc::server::{bind, BindError};
 use crate::scheduler::{self, search::Searcher};
 use crate::source_kind::SourceKind;
@@ -107,11 +108,14 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
         "vfetchd ready"
     );
 
-    let client = http::build_client(ClientSettings {
-        read_timeout: config.stall_timeout,
-        connect_timeout: config.connect_timeout,
-        ..ClientSettings::default()
-    })
+    let client = http::build_client(
+        ClientSettings {
+            read_timeout: config.stall_timeout,
+            connect_timeout: config.connect_timeout,
+            ..ClientSettings::default()
+        },
+        EgressPolicy::from_config(&config),
+    )
     .map_err(DaemonError::Http)?;
     let (events, _) = broadcast::channel(EVENT_BACKLOG);
     let gates: HashMap<SourceKind, Arc<Gate>> = SourceKind::ALL

@@ -48,6 +48,7 @@ pub fn apply(shared: &Shared, mut new: Config) {
     for (kind, gate) in &shared.gates {
         gate.configure(new.breaker, new.source(*kind).rate_limit.clone());
     }
+    shared.http.egress().configure_from(&new);
     if new.sources != old.sources
         || new.search_tries != old.search_tries
         || new.retry_base != old.retry_base

@@ -16,6 +16,7 @@ use crate::scheduler::search::Searcher;
 use crate::scheduler::worker::Running;
 use crate::source_kind::SourceKind;
 use crate::sources::gate::Gate;
+use crate::sources::http::HttpClient;
 use crate::store::Store;
 use crate::validate::Validator;
 
@@ -35,8 +36,9 @@ pub struct Shared {
     pub gates: HashMap<SourceKind, Arc<Gate>>,
     /// The enabled sources; rebuilt when their settings change.
     pub searcher: RwLock<Arc<Searcher>>,
-    /// The one HTTP client: pooled connections for searches and downloads alike.
-    pub http: reqwest::Client,
+    /// The one HTTP client: pooled connections for searches and downloads alike, and the
+    /// policy on which addresses they may reach.
+    pub http: HttpClient,
     pub validator: Validator,
     /// Downloads in flight, for live progress and for stopping them.
     pub running: Mutex<HashMap<DownloadId, Running>>,

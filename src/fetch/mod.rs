@@ -15,7 +15,7 @@ use std::time::Duration;
 use reqwest::header::{
     HeaderMap, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE,
 };
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Response, StatusCode};
 use thiserror::Error;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -25,7 +25,8 @@ pub use writer::{FLUSH_BYTES, FLUSH_INTERVAL};
 
 use crate::candidate::Checksum;
 use crate::chunk_sums::{ChunkSums, CHUNK_BYTES};
-use crate::sources::http::retry_after;
+use crate::egress::Refused;
+use crate::sources::http::{retry_after, HttpClient, SendError};
 use chunks::ChunkSummer;
 use writer::Durable;
 
@@ -101,6 +102,13 @@ pub enum FetchError {
     Io(String),
     #[error("stopped")]
     Cancelled,
+    /// The link, or a redirect, points where outgoing requests may not go: the candidate is
+    /// dropped, never retried.
+    #[error(transparent)]
+    Refused(Refused),
+    /// A redirect that cannot be followed (a loop, or not to a web address).
+    #[error("{0}")]
+    Redirect(String),
 }
 
 impl FetchError {
@@ -135,7 +143,7 @@ impl From<io::Error> for FetchError {
 /// Downloads `target`, calling `persist` with every durable checkpoint (and once at the end,
 /// whatever the outcome), and counting received bytes into `received` for live progress.
 pub async fn fetch<F, Fut>(
-    client: &Client,
+    client: &HttpClient,
     target: &Target,
     received: &AtomicU64,
     cancel: &CancellationToken,
@@ -302,7 +310,7 @@ where
 }
 
 async fn request(
-    client: &Client,
+    client: &HttpClient,
     url: &str,
     offset: u64,
     validator: Option<&str>,
@@ -317,7 +325,11 @@ async fn request(
     }
     tokio::select! {
         _ = cancel.cancelled() => Err(FetchError::Cancelled),
-        sent = request.send() => sent.map_err(|e| FetchError::Network(root_cause(&e.without_url()))),
+        sent = client.send(request) => sent.map_err(|e| match e {
+            SendError::Refused(refused) => FetchError::Refused(refused),
+            SendError::Redirect(message) => FetchError::Redirect(message),
+            SendError::Http(e) => FetchError::Network(root_cause(&e.without_url())),
+        }),
     }
 }
 

@@ -355,9 +355,11 @@ fn run_hooks(shared: &Arc<Shared>, work: &Work, row: &crate::download::Download)
         "validation": row.validation,
         "probe": row.probe,
     });
-    shared
-        .workers
-        .spawn(crate::hooks::announce(hooks, shared.http.clone(), payload));
+    shared.workers.spawn(crate::hooks::announce(
+        hooks,
+        shared.http.client().clone(),
+        payload,
+    ));
 }
 
 /// A cancelled job's partial files are of no further use.

@@ -5,12 +5,11 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::stream::{self, StreamExt};
-use reqwest::Client;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::gate::Gate;
-use super::http::{get_json, host_of, http_url};
+use super::http::{get_json, host_of, http_url, HttpClient};
 use super::{SearchPage, SearchQuery, Source, SourceError};
 use crate::candidate::{Candidate, Checksum};
 use crate::source_kind::SourceKind;
@@ -21,7 +20,7 @@ const METADATA_CONCURRENCY: usize = 2;
 
 /// The Internet Archive's search and metadata APIs.
 pub struct Archive {
-    client: Client,
+    client: HttpClient,
     gate: Arc<Gate>,
     timeout: Duration,
     base_url: String,
@@ -29,7 +28,12 @@ pub struct Archive {
 
 impl Archive {
     /// An adapter for the archive at `base_url`.
-    pub fn new(client: Client, gate: Arc<Gate>, timeout: Duration, base_url: String) -> Archive {
+    pub fn new(
+        client: HttpClient,
+        gate: Arc<Gate>,
+        timeout: Duration,
+        base_url: String,
+    ) -> Archive {
         Archive {
             client,
             gate,
@@ -105,7 +109,8 @@ impl Source for Archive {
                 .client
                 .get(format!("{}/advancedsearch.php", self.base_url))
                 .query(&params);
-            let answer: SearchAnswer = get_json(&self.gate, request, &host, self.timeout).await?;
+            let answer: SearchAnswer =
+                get_json(&self.client, &self.gate, request, &host, self.timeout).await?;
             let mut result = SearchPage {
                 returned: answer.response.docs.len() as u32,
                 has_more: u64::from(query.page) * u64::from(rows) < answer.response.num_found,
@@ -128,6 +133,7 @@ impl Source for Archive {
                 .map(|doc| async move {
                     let url = format!("{}/metadata/{}", self.base_url, doc.identifier);
                     let item: Result<Item, _> = get_json(
+                        &self.client,
                         &self.gate,
                         self.client.get(url),
                         &host_of(&self.base_url),

@@ -100,6 +100,9 @@ pub enum SourceError {
     Malformed { host: String, message: String },
     #[error("request to {host} failed: {message}")]
     Transport { host: String, message: String },
+    /// A redirect led to an address outgoing requests may not reach: not worth a retry.
+    #[error(transparent)]
+    Refused(#[from] crate::egress::Refused),
 }
 
 impl SourceError {
@@ -112,7 +115,7 @@ impl SourceError {
             SourceError::Status { status, .. } => {
                 matches!(status, 408 | 429) || (500..600).contains(status)
             }
-            SourceError::Malformed { .. } => false,
+            SourceError::Malformed { .. } | SourceError::Refused(_) => false,
         }
     }
 
@@ -139,7 +142,7 @@ pub trait Source: Send + Sync {
 /// Builds an adapter for every source the config enables (and has a key for).
 pub fn enabled_sources(
     config: &Config,
-    client: &reqwest::Client,
+    client: &http::HttpClient,
     gates: &HashMap<SourceKind, Arc<Gate>>,
 ) -> Vec<Box<dyn Source>> {
     let mut sources: Vec<Box<dyn Source>> = Vec::new();

@@ -5,13 +5,12 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use reqwest::header::{HeaderValue, AUTHORIZATION};
-use reqwest::Client;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::filter::{quality_fits, rendition_fits};
 use super::gate::Gate;
-use super::http::{get_json, host_of, http_url};
+use super::http::{get_json, host_of, http_url, HttpClient};
 use super::{SearchPage, SearchQuery, Source, SourceError};
 use crate::candidate::Candidate;
 use crate::config::Secret;
@@ -23,7 +22,7 @@ const MAX_PER_PAGE: u32 = 80;
 
 /// The Pexels video API.
 pub struct Pexels {
-    client: Client,
+    client: HttpClient,
     gate: Arc<Gate>,
     timeout: Duration,
     base_url: String,
@@ -33,7 +32,7 @@ pub struct Pexels {
 impl Pexels {
     /// An adapter for the API at `base_url` with `key`.
     pub fn new(
-        client: Client,
+        client: HttpClient,
         gate: Arc<Gate>,
         timeout: Duration,
         base_url: String,
@@ -121,7 +120,8 @@ impl Source for Pexels {
                 .get(format!("{}/videos/search", self.base_url))
                 .header(AUTHORIZATION, key)
                 .query(&params);
-            let page: Page = get_json(&self.gate, request, &host, self.timeout).await?;
+            let page: Page =
+                get_json(&self.client, &self.gate, request, &host, self.timeout).await?;
             let mut result = SearchPage {
                 returned: page.videos.len() as u32,
                 has_more: page.next_page.is_some(),

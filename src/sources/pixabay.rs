@@ -4,13 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use reqwest::Client;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::filter::rendition_fits;
 use super::gate::Gate;
-use super::http::{get_json, host_of, http_url};
+use super::http::{get_json, host_of, http_url, HttpClient};
 use super::{SearchPage, SearchQuery, Source, SourceError};
 use crate::candidate::Candidate;
 use crate::config::Secret;
@@ -23,7 +22,7 @@ const MAX_QUERY_CHARS: usize = 100;
 
 /// The Pixabay video API.
 pub struct Pixabay {
-    client: Client,
+    client: HttpClient,
     gate: Arc<Gate>,
     timeout: Duration,
     base_url: String,
@@ -33,7 +32,7 @@ pub struct Pixabay {
 impl Pixabay {
     /// An adapter for the API at `base_url` with `key`.
     pub fn new(
-        client: Client,
+        client: HttpClient,
         gate: Arc<Gate>,
         timeout: Duration,
         base_url: String,
@@ -115,7 +114,8 @@ impl Source for Pixabay {
                 .client
                 .get(format!("{}/api/videos/", self.base_url))
                 .query(&params);
-            let page: Page = get_json(&self.gate, request, &host, self.timeout).await?;
+            let page: Page =
+                get_json(&self.client, &self.gate, request, &host, self.timeout).await?;
             let seen = u64::from(query.page) * u64::from(per_page);
             let mut result = SearchPage {
                 returned: page.hits.len() as u32,

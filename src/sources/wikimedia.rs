@@ -4,12 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use reqwest::Client;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::gate::Gate;
-use super::http::{get_json, host_of, http_url, one_line};
+use super::http::{get_json, host_of, http_url, one_line, HttpClient};
 use super::{SearchPage, SearchQuery, Source, SourceError};
 use crate::candidate::{Candidate, Checksum};
 use crate::source_kind::SourceKind;
@@ -19,7 +18,7 @@ const MAX_LIMIT: u32 = 50;
 
 /// The Wikimedia Commons API.
 pub struct Wikimedia {
-    client: Client,
+    client: HttpClient,
     gate: Arc<Gate>,
     timeout: Duration,
     base_url: String,
@@ -27,7 +26,12 @@ pub struct Wikimedia {
 
 impl Wikimedia {
     /// An adapter for the wiki at `base_url`.
-    pub fn new(client: Client, gate: Arc<Gate>, timeout: Duration, base_url: String) -> Wikimedia {
+    pub fn new(
+        client: HttpClient,
+        gate: Arc<Gate>,
+        timeout: Duration,
+        base_url: String,
+    ) -> Wikimedia {
         Wikimedia {
             client,
             gate,
@@ -104,7 +108,8 @@ impl Source for Wikimedia {
                 .client
                 .get(format!("{}/w/api.php", self.base_url))
                 .query(&params);
-            let answer: Answer = get_json(&self.gate, request, &host, self.timeout).await?;
+            let answer: Answer =
+                get_json(&self.client, &self.gate, request, &host, self.timeout).await?;
             if let Some(error) = answer.error {
                 return Err(SourceError::Malformed {
                     host,

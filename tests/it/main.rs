@@ -6,6 +6,7 @@ mod support;
 
 mod cli;
 mod download;
+mod egress;
 mod fake_provider_selftest;
 mod faults;
 mod hooks;

@@ -16,6 +16,10 @@
 //! - Internet Archive: `GET /advancedsearch.php`, `GET /metadata/{identifier}`,
 //!   `GET /download/{identifier}/{name}` (302 to the byte-serving path).
 //! - Files: `GET`/`HEAD /files/{source}/{name}` with ETag, Last-Modified, Range and If-Range.
+//! - Any path given to [`FakeProvider::redirect`]: 302 to the location given there.
+//!
+//! A video's listed file link can point anywhere ([`FakeProvider::set_link`]), for tests of
+//! what the daemon does with links it should not follow.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -417,6 +421,8 @@ struct Entry {
     sha256: String,
     sha1: String,
     md5: String,
+    /// Listed instead of this server's own file URL (see [`FakeProvider::set_link`]).
+    link: Option<String>,
 }
 
 struct ActiveRule {
@@ -432,6 +438,8 @@ struct State {
     log: Vec<RequestRecord>,
     next_num: u64,
     pexels_calls: u64,
+    /// Path → Location answered with 302 (see [`FakeProvider::redirect`]).
+    redirects: HashMap<String, String>,
 }
 
 struct Shared {
@@ -521,6 +529,7 @@ impl FakeProvider {
             sha256: sha256_hex(&video.data),
             sha1: sha1_hex(&video.data),
             md5: md5_hex(&video.data),
+            link: None,
             video,
         });
         let key = (entry.video.source, entry.video.id.clone());
@@ -570,6 +579,40 @@ impl FakeProvider {
             out.push(video);
         }
         out
+    }
+
+    /// Lists `url` as the file link of an added Pexels, Pixabay or Wikimedia video instead of
+    /// this server's own file URL (the Archive adapter builds its file URLs itself). The file
+    /// itself is still served at its usual path.
+    pub fn set_link(&self, video: &Video, url: &str) {
+        let mut state = self.shared.state();
+        let Some(slot) = state
+            .videos
+            .iter_mut()
+            .find(|e| e.video.source == video.source && e.video.id == video.id)
+        else {
+            panic!(
+                "set_link: no {:?} video with id {:?}",
+                video.source, video.id
+            );
+        };
+        *slot = Arc::new(Entry {
+            video: slot.video.clone(),
+            num: slot.num,
+            sha256: slot.sha256.clone(),
+            sha1: slot.sha1.clone(),
+            md5: slot.md5.clone(),
+            link: Some(url.to_string()),
+        });
+    }
+
+    /// GET and HEAD of `path` (decoded, without the query) answer `302 Found` with
+    /// `Location: location` from now on, before any other route.
+    pub fn redirect(&self, path: &str, location: &str) {
+        self.shared
+            .state()
+            .redirects
+            .insert(path.to_string(), location.to_string());
     }
 
     /// Adds a fault rule (rules are tried in the order added).
@@ -1187,6 +1230,10 @@ fn route(shared: &Shared, req: &Request, ignore_range: bool) -> Response {
         return Response::text(405, "method not allowed\n").with("Allow", "GET, HEAD");
     }
     let path = req.path.as_str();
+    let redirect = shared.state().redirects.get(path).cloned();
+    if let Some(location) = redirect {
+        return Response::text(302, "Found\n").with("Location", location);
+    }
     let trimmed = path.strip_prefix("/v1").unwrap_or(path);
     if trimmed == "/videos/search" || trimmed == "/videos/search/" {
         return pexels_search(shared, req);
@@ -1400,7 +1447,7 @@ fn pexels_video(base: &str, e: &Entry) -> Value {
                 "width": v.width,
                 "height": v.height,
                 "fps": v.fps,
-                "link": format!("{base}{}", pct_path(&file_path(v))),
+                "link": listed_link(base, e),
                 "size": v.data.len(),
             },
         ],
@@ -1472,7 +1519,7 @@ fn pixabay_hit(base: &str, e: &Entry) -> Value {
     for name in ["large", "medium", "small", "tiny"] {
         let value = if name == slot {
             json!({
-                "url": format!("{base}{}", pct_path(&file_path(v))),
+                "url": listed_link(base, e),
                 "width": v.width,
                 "height": v.height,
                 "size": v.data.len(),
@@ -1605,10 +1652,7 @@ fn wikimedia_imageinfo(base: &str, e: &Entry, iiprop: &[&str]) -> Value {
         info.insert("duration".into(), json!(v.duration));
     }
     if has("url") {
-        info.insert(
-            "url".into(),
-            json!(format!("{base}{}", pct_path(&file_path(v)))),
-        );
+        info.insert("url".into(), json!(listed_link(base, e)));
         info.insert(
             "descriptionurl".into(),
             json!(format!(
@@ -1851,6 +1895,13 @@ fn archive_download(shared: &Shared, rest: &str) -> Response {
 }
 
 // --- Files ------------------------------------------------------------------------------------
+
+/// The file link a search answer lists for a video: its override, else this server's file URL.
+fn listed_link(base: &str, e: &Entry) -> String {
+    e.link
+        .clone()
+        .unwrap_or_else(|| format!("{base}{}", pct_path(&file_path(&e.video))))
+}
 
 /// The byte-serving path (decoded form) of a video's file.
 fn file_path(v: &Video) -> String {
