@@ -18,6 +18,7 @@ pub mod insight;
 pub mod ipc;
 pub mod job;
 pub mod library;
+pub mod permissions;
 pub mod protocol;
 pub mod ratelimit;
 pub mod retry;

@@ -29,6 +29,18 @@ fn main() -> ExitCode {
         }
     };
     logging::init(args.verbose, config.log_file.as_deref());
+    if args.recover {
+        return match daemon::recover::run(&config) {
+            Ok(recovery) => {
+                println!("{recovery}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("vfetchd: cannot recover the database: {e}");
+                ExitCode::from(e.exit_code())
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -44,7 +56,7 @@ fn main() -> ExitCode {
         Err(e) => {
             tracing::error!("{e}");
             eprintln!("vfetchd: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(e.exit_code())
         }
     }
 }

@@ -8,6 +8,9 @@ use super::{Config, ConfigError, Secret, PARALLEL_RANGE};
 use crate::ratelimit;
 use crate::source_kind::SourceKind;
 
+/// The longest `backup_interval_hours`: a year.
+const MAX_BACKUP_INTERVAL_HOURS: u64 = 24 * 366;
+
 impl Config {
     /// Every key [`Config::set`] accepts, in the order `config get` shows them.
     pub fn keys() -> Vec<String> {
@@ -34,6 +37,7 @@ impl Config {
             "webhook_url",
             "hook_timeout_secs",
             "log_file",
+            "backup_interval_hours",
             "default_quality",
             "orientation",
             "min_width",
@@ -125,6 +129,17 @@ impl Config {
             }
             "hook_timeout_secs" => self.hooks.timeout = Duration::from_secs(at_least_one(value).map_err(bad)?),
             "log_file" => self.log_file = optional(value).map(PathBuf::from),
+            "backup_interval_hours" => {
+                self.backup_interval = match parse_u64(value).map_err(bad)? {
+                    0 => None,
+                    n @ 1..=MAX_BACKUP_INTERVAL_HOURS => Some(Duration::from_secs(n * 3600)),
+                    n => {
+                        return Err(bad(format!(
+                            "must be between 0 (off) and {MAX_BACKUP_INTERVAL_HOURS} (got {n})"
+                        )))
+                    }
+                }
+            }
             "default_quality" => {
                 self.defaults.quality = Some(value.parse().map_err(|e| bad(format!("{e}")))?)
             }
@@ -188,6 +203,10 @@ impl Config {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             "ffprobe" => self.ffprobe.display().to_string(),
+            "backup_interval_hours" => self
+                .backup_interval
+                .map_or(0, |d| d.as_secs() / 3600)
+                .to_string(),
             "default_quality" => opt(self.defaults.quality.map(|q| q.to_string())),
             "orientation" => opt(self.defaults.orientation.map(|o| o.to_string())),
             "min_width" => opt(self.defaults.min_width.map(|v| v.to_string())),

@@ -32,6 +32,24 @@ pub enum Mode {
     System,
 }
 
+impl Mode {
+    /// The state directory's mode: the owner alone, or with the service group in system mode.
+    pub fn private_dir_mode(self) -> u32 {
+        match self {
+            Mode::User => 0o700,
+            Mode::System => 0o750,
+        }
+    }
+
+    /// The database's (and its backups') mode: it holds API keys set at run time.
+    pub fn private_file_mode(self) -> u32 {
+        match self {
+            Mode::User => 0o600,
+            Mode::System => 0o640,
+        }
+    }
+}
+
 /// A value that must never be printed: API keys.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -135,6 +153,8 @@ pub struct Config {
     pub log_file: Option<PathBuf>,
     /// The ffprobe program (a name on PATH or a path).
     pub ffprobe: PathBuf,
+    /// How often the database is copied to `<database>.backup-1`; `None`: never.
+    pub backup_interval: Option<Duration>,
     pub defaults: JobDefaults,
     pub sources: BTreeMap<SourceKind, SourceConfig>,
 }
@@ -237,6 +257,7 @@ impl Config {
                 timeout: Duration::from_secs(30),
             },
             ffprobe: PathBuf::from("ffprobe"),
+            backup_interval: Some(Duration::from_secs(24 * 3600)),
             defaults: JobDefaults::default(),
             sources,
         }

@@ -19,7 +19,10 @@ use crate::config::Overrides;
                   config    $XDG_CONFIG_HOME/vfetchd/config.toml  /  /etc/vfetchd/config.toml\n  \
                   state     $XDG_STATE_HOME/vfetchd               /  /var/lib/vfetchd\n  \
                   socket    $XDG_RUNTIME_DIR/vfetchd.sock         /  /run/vfetchd/vfetchd.sock\n\n\
-                  SIGNALS:\n  SIGTERM, SIGINT  stop gracefully; downloads resume on the next start"
+                  database  <state>/vfetch.db, backups <state>/vfetch.db.backup-1 (newest), -2\n\n\
+                  SIGNALS:\n  SIGTERM, SIGINT  stop gracefully; downloads resume on the next start\n\n\
+                  EXIT STATUS:\n  0 stopped cleanly or recovered, 1 error, 2 bad configuration,\n  \
+                  3 the database is damaged or emptied (the message says what to do)"
 )]
 pub struct DaemonArgs {
     /// Run as the system service (system paths, socket mode 0660 for the vfetch group)
@@ -40,6 +43,10 @@ pub struct DaemonArgs {
     /// Downloads running at once (1-32)
     #[arg(long, value_name = "N")]
     pub parallel_downloads: Option<u32>,
+    /// Save what can still be read of a damaged database into a new one, put it in place
+    /// (keeping the damaged file as vfetch.db.corrupt-TIME), print what was saved and exit
+    #[arg(long)]
+    pub recover: bool,
     /// More log detail (-v debug, -vv trace); RUST_LOG overrides
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -1,11 +1,13 @@
 //! The daemon: wires config, store, socket, signals and handlers together and owns their life.
 
 pub mod args;
+mod backup;
 mod handlers;
 mod lock;
 pub mod logging;
 mod notify;
 mod progress;
+pub mod recover;
 pub(crate) mod reload;
 mod server;
 mod shared;
@@ -27,6 +29,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::{Config, Mode, Overrides};
 use crate::egress::EgressPolicy;
 use crate::ipc::server::{bind, BindError};
+use crate::permissions;
 use crate::scheduler::{self, search::Searcher};
 use crate::source_kind::SourceKind;
 use crate::sources::gate::Gate;
@@ -34,13 +37,17 @@ use crate::sources::{
     self,
     http::{self, ClientSettings},
 };
-use crate::store::{jobs, Store, StoreError};
+use crate::store::{jobs, Damage, Store, StoreError};
 use crate::validate::{ValidateError, Validator};
 
 /// How many events a subscriber may fall behind before it is told it lagged.
 const EVENT_BACKLOG: usize = 1024;
 /// How long shutdown waits for connections to finish their current request.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// vfetchd's exit status when its database is damaged or emptied: a person must act, so
+/// systemd should not restart it (`RestartPreventExitStatus=` in the unit).
+pub const EXIT_DAMAGED_DATABASE: u8 = 3;
 
 /// Why the daemon could not start or had to stop.
 #[derive(Debug, Error)]
@@ -49,6 +56,12 @@ pub enum DaemonError {
     Bind(#[from] BindError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The database is damaged or emptied; says what to do, with the exact recovery command.
+    #[error("{damage}. {}", damage.remedy(recover_command))]
+    Damaged {
+        damage: Box<Damage>,
+        recover_command: String,
+    },
     #[error(transparent)]
     Lock(#[from] lock::LockError),
     #[error("cannot create {path}: {source}")]
@@ -64,6 +77,16 @@ pub enum DaemonError {
     Validate(#[from] ValidateError),
 }
 
+impl DaemonError {
+    /// The process exit status this error ends vfetchd with.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            DaemonError::Damaged { .. } => EXIT_DAMAGED_DATABASE,
+            _ => 1,
+        }
+    }
+}
+
 /// Runs the daemon until SIGTERM, SIGINT or a `shutdown` request.
 /// `overrides` are the command-line flags, kept so a reload re-applies them over the file.
 pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError> {
@@ -72,15 +95,27 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
     let reload = Arc::new(Notify::new());
     let signals =
         signals::spawn(shutdown.clone(), Arc::clone(&reload)).map_err(DaemonError::Signals)?;
-    for dir in [
-        &config.state_dir,
-        &config.staging_dir(),
-        &config.library_dir,
-    ] {
-        create_dir(dir)?;
+    // The state directory holds the database, whose runtime settings include API keys: only
+    // the owner (and in system mode the service group) may enter it.
+    let private = config.mode.private_dir_mode();
+    for dir in [&config.state_dir, &config.staging_dir()] {
+        permissions::ensure_dir(dir, private).map_err(|source| DaemonError::Directory {
+            path: dir.clone(),
+            source,
+        })?;
     }
+    create_dir(&config.library_dir)?;
     let _lock = lock::StateLock::acquire(&config.state_dir)?;
-    let store = Store::open(&config.database())?;
+    let store = match Store::open_with_mode(&config.database(), config.mode.private_file_mode()) {
+        Ok(store) => store,
+        Err(StoreError::Damaged(damage)) => {
+            return Err(DaemonError::Damaged {
+                damage,
+                recover_command: recover::command(config.mode, &overrides),
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
     // Settings made with `vfetchctl config set` outlive restarts: they sit over the file.
     let config = reload::with_runtime_settings(&store, config).await?;
     let requeued = store.run(jobs::requeue_interrupted).await?;
@@ -162,6 +197,7 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
     let reloader = tokio::spawn(reload::on_signal(Arc::clone(&shared), reload));
     let notifier = notify::start(Arc::clone(&shared));
     let ticker = progress::start(Arc::clone(&shared));
+    let backups = backup::start(Arc::clone(&shared));
 
     let tracker = TaskTracker::new();
     server::serve(listener, Arc::clone(&shared), &tracker).await;
@@ -176,6 +212,8 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
         tracing::warn!("some connections did not finish within {DRAIN_TIMEOUT:?}; closing them");
     }
     let _ = scheduler.await;
+    // Returns at once unless a backup is being written; that one is finished, not torn.
+    let _ = backups.await;
     reloader.abort();
     notifier.abort();
     ticker.abort();

@@ -13,10 +13,25 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_chunk_sums.sql"),
 ];
 
+/// The schema version this build creates and understands.
+pub(super) fn supported() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
 /// Applies every migration the database has not seen, each in its own transaction.
 pub(super) fn apply(connection: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    apply_up_to(connection, path, supported())
+}
+
+/// Brings the schema to version `target` (at most [`supported`]); recovery builds a new
+/// database at the damaged one's version so rows fit, then migrates it the rest of the way.
+pub(super) fn apply_up_to(
+    connection: &mut Connection,
+    path: &Path,
+    target: i64,
+) -> Result<(), StoreError> {
     let current: i64 = connection.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let supported = MIGRATIONS.len() as i64;
+    let supported = supported();
     if current > supported {
         return Err(StoreError::TooNew {
             path: path.to_path_buf(),
@@ -24,7 +39,13 @@ pub(super) fn apply(connection: &mut Connection, path: &Path) -> Result<(), Stor
             supported,
         });
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    let wanted = usize::try_from(target.min(supported)).unwrap_or(0);
+    for (index, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(wanted)
+        .skip(current as usize)
+    {
         let tx = connection.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", index as i64 + 1)?;

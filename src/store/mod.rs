@@ -2,15 +2,19 @@
 //!
 //! One connection behind a mutex serves the whole daemon; calls run on tokio's blocking pool so
 //! a slow disk never stalls the async workers. Each table group has its own file of named
-//! queries; every state change is one transaction.
+//! queries; every state change is one transaction. A database is checked before it is used
+//! (`integrity`), copied while the daemon runs (`backup`) and salvaged when damaged (`recover`).
 
+pub mod backup;
 pub mod candidates;
 pub mod cleanup;
 pub mod downloads;
 pub mod export;
+pub mod integrity;
 pub mod jobs;
 mod migrations;
 pub mod ratelimits;
+pub mod recover;
 pub mod searches;
 pub mod settings;
 pub mod stats;
@@ -23,6 +27,11 @@ use rusqlite::Connection;
 use thiserror::Error;
 
 use crate::job::{InvalidInput, JobId, JobState};
+
+pub use integrity::Damage;
+
+/// The database's mode when no caller says otherwise: its owner alone may read it.
+const OWNER_ONLY: u32 = 0o600;
 
 /// Why a store operation failed.
 #[derive(Debug, Error)]
@@ -47,6 +56,15 @@ pub enum StoreError {
         id: JobId,
         from: JobState,
         to: JobState,
+    },
+    /// The database file is damaged or lost its content; a person has to decide what to do.
+    #[error("{0}")]
+    Damaged(Box<Damage>),
+    #[error("cannot {action} {path}: {source}")]
+    File {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
     },
     #[error("stored row is unreadable: {0}")]
     Corrupt(String),
@@ -74,8 +92,17 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Opens (creating if needed, mode 0600) the database at `path` and brings its schema up
+    /// to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with_mode(path, OWNER_ONLY)
+    }
+
+    /// Opens the database at `path`, creating it with `file_mode` (SQLite gives its -wal and
+    /// -shm files the same mode) or tightening an existing one to it. An existing database
+    /// is checked first: a damaged or emptied one is refused with [`StoreError::Damaged`].
+    pub fn open_with_mode(path: &Path, file_mode: u32) -> Result<Store, StoreError> {
+        let existed = integrity::prepare_file(path, file_mode)?;
         let open_error = |source| StoreError::Open {
             path: path.to_path_buf(),
             source,
@@ -84,6 +111,9 @@ impl Store {
         connection
             .busy_timeout(Duration::from_secs(5))
             .map_err(open_error)?;
+        if existed {
+            integrity::quick_check(&connection, path)?;
+        }
         // WAL lets readers proceed during a write; NORMAL is durable across process crashes
         // (the kill -9 case) and only risks the last transactions on power loss.
         connection
@@ -92,8 +122,8 @@ impl Store {
                  PRAGMA synchronous = NORMAL;
                  PRAGMA foreign_keys = ON;",
             )
-            .map_err(open_error)?;
-        migrations::apply(&mut connection, path)?;
+            .map_err(|e| integrity::damaged_or(open_error(e), path))?;
+        migrations::apply(&mut connection, path).map_err(|e| integrity::damaged_or(e, path))?;
         Ok(Store {
             connection: Arc::new(Mutex::new(connection)),
             path: path.to_path_buf(),

@@ -5,6 +5,7 @@
 mod support;
 
 mod cli;
+mod database;
 mod download;
 mod egress;
 mod fake_provider_selftest;
