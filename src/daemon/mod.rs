@@ -1,7 +1,9 @@
 //! The daemon: wires config, store, socket, signals and handlers together and owns their life.
 
 pub mod args;
+mod connections;
 mod handlers;
+mod limits;
 mod lock;
 pub mod logging;
 mod notify;
@@ -66,6 +68,7 @@ pub enum DaemonError {
 /// Runs the daemon until SIGTERM, SIGINT or a `shutdown` request.
 /// `overrides` are the command-line flags, kept so a reload re-applies them over the file.
 pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError> {
+    limits::raise_open_files();
     // Handlers go in first: a SIGTERM that arrives once the socket answers must stop us cleanly.
     let shutdown = CancellationToken::new();
     let reload = Arc::new(Notify::new());
