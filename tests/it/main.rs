@@ -9,6 +9,7 @@ mod download;
 mod fake_provider_selftest;
 mod faults;
 mod hooks;
+mod hostile_clients;
 mod insight;
 mod packaging;
 mod queue;
