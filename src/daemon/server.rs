@@ -1,7 +1,7 @@
 //! The accept loop and one task per connection: handshake, then requests, or an event stream.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use interprocess::local_socket::tokio::prelude::*;
 use interprocess::local_socket::tokio::{Listener, Stream};
@@ -30,38 +30,70 @@ const MAKE_ROOM_WAIT: Duration = Duration::from_secs(1);
 const BUSY_REPLIES: usize = 16;
 /// How long a refused newcomer gets to send its Hello before it is told "busy" anyway.
 const BUSY_HELLO_WAIT: Duration = Duration::from_secs(1);
+/// How often the log says that newcomers are being refused.
+const BUSY_WARNING_EVERY: Duration = Duration::from_secs(60);
 
 /// Accepts connections until shutdown; each gets its own task so none can block another.
 pub async fn serve(listener: Listener, shared: Arc<Shared>, tracker: &TaskTracker) {
-    let connections = Connections::default();
-    let busy_replies = Arc::new(Semaphore::new(BUSY_REPLIES));
+    let mut door = Door::new();
     loop {
         tokio::select! {
             _ = shared.shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok(stream) => {
-                    let limit = shared.config().max_connections as usize;
-                    match admit(&connections, limit).await {
-                        Some(ticket) => {
-                            tracker.spawn(connection(stream, Arc::clone(&shared), ticket));
-                        }
-                        None => match Arc::clone(&busy_replies).try_acquire_owned() {
-                            Ok(permit) => {
-                                tracker.spawn(async move {
-                                    turn_away(stream, limit).await;
-                                    drop(permit);
-                                });
-                            }
-                            Err(_) => drop(stream),
-                        },
-                    }
-                }
+                Ok(stream) => door.let_in(stream, &shared, tracker).await,
                 Err(e) => {
                     // Usually EMFILE; back off instead of spinning on the error.
                     tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
+        }
+    }
+}
+
+/// Decides, for each accepted stream, between a place of its own and a "busy" answer.
+struct Door {
+    connections: Connections,
+    busy_replies: Arc<Semaphore>,
+    last_busy_warning: Option<Instant>,
+}
+
+impl Door {
+    fn new() -> Door {
+        Door {
+            connections: Connections::default(),
+            busy_replies: Arc::new(Semaphore::new(BUSY_REPLIES)),
+            last_busy_warning: None,
+        }
+    }
+
+    /// Gives `stream` its own task under `max_connections`, or tells it the daemon is busy.
+    async fn let_in(&mut self, stream: Stream, shared: &Arc<Shared>, tracker: &TaskTracker) {
+        // Read at each accept: `config set max_connections` applies at once.
+        let limit = shared.config().max_connections as usize;
+        if let Some(ticket) = admit(&self.connections, limit).await {
+            tracker.spawn(connection(stream, Arc::clone(shared), ticket));
+            return;
+        }
+        // Said once a minute at most: a flood of refusals must not flood the log too.
+        if self
+            .last_busy_warning
+            .is_none_or(|at| at.elapsed() >= BUSY_WARNING_EVERY)
+        {
+            self.last_busy_warning = Some(Instant::now());
+            tracing::warn!(
+                limit,
+                "refusing clients: every connection is busy with a request or a subscription (max_connections)"
+            );
+        }
+        match Arc::clone(&self.busy_replies).try_acquire_owned() {
+            Ok(permit) => {
+                tracker.spawn(async move {
+                    turn_away(stream, limit).await;
+                    drop(permit);
+                });
+            }
+            Err(_) => drop(stream),
         }
     }
 }
@@ -92,11 +124,10 @@ async fn admit(connections: &Connections, limit: usize) -> Option<Ticket> {
 /// client version can read it, then closes.
 async fn turn_away(stream: Stream, limit: usize) {
     let peer = Peer::of(&stream);
-    tracing::warn!(
+    tracing::debug!(
         uid = peer.uid,
         pid = peer.pid,
-        limit,
-        "refused a client: every connection is busy with a request or a subscription"
+        "refused a client: every connection is busy"
     );
     let mut connection = Connection::new(stream);
     // Read its Hello first: the client writes it before it reads, and closing before that could
