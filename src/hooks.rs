@@ -9,6 +9,7 @@ use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
 use crate::retry::RetryPolicy;
+use crate::text::for_log;
 
 /// Where finished downloads are announced.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -33,6 +34,10 @@ pub async fn announce(hooks: Hooks, client: reqwest::Client, payload: Value) {
     tokio::join!(program, webhook);
 }
 
+/// The only variables a hook program inherits from the daemon; the rest of its environment is
+/// the documented `VFETCH_*` facts about the download.
+const HOOK_INHERITS: [&str; 3] = ["PATH", "HOME", "LANG"];
+
 async fn run_program(hooks: &Hooks, payload: &Value) {
     let Some((program, args)) = hooks.on_complete.split_first() else {
         return;
@@ -48,6 +53,14 @@ async fn run_program(hooks: &Hooks, payload: &Value) {
             .unwrap_or_default()
     };
     let mut command = tokio::process::Command::new(program);
+    // A clean environment: the daemon's own holds API keys (PEXELS_API_KEY from keys.env,
+    // VFETCH_SOURCES_*_API_KEY) that a hook has no business seeing.
+    command.env_clear();
+    for var in HOOK_INHERITS {
+        if let Some(value) = std::env::var_os(var) {
+            command.env(var, value);
+        }
+    }
     command
         .args(args)
         .stdin(Stdio::piped())
@@ -113,7 +126,9 @@ async fn post_webhook(hooks: &Hooks, client: &reqwest::Client, payload: &Value) 
                 tries,
                 "webhook refused"
             ),
-            Err(e) => tracing::warn!(error = %e.without_url(), tries, "webhook failed"),
+            Err(e) => {
+                tracing::warn!(error = %for_log(&e.without_url().to_string()), tries, "webhook failed")
+            }
         }
         if policy.may_retry(tries) {
             tokio::time::sleep(policy.delay(tries, None)).await;

@@ -26,5 +26,6 @@ pub mod scheduler;
 pub mod source_kind;
 pub mod sources;
 pub mod store;
+pub mod text;
 pub mod timestamp;
 pub mod validate;

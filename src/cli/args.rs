@@ -18,7 +18,7 @@ use crate::source_kind::SourceKind;
                   user-mode default socket, vfetchctl starts one in the background (see \
                   --no-autostart).",
     after_help = "EXIT STATUS:\n  0  success\n  1  the job failed or was cancelled (with --wait), or an internal error\n  \
-                  2  usage error: bad arguments or values\n  3  the daemon is unreachable\n  \
+                  2  usage error: bad arguments or values\n  3  the daemon is unreachable, does not answer within 5 s, or is too busy\n  \
                   4  the daemon refused the request (unknown id, illegal state change, bad value)\n  \
                   5  the daemon speaks another protocol version\n\n\
                   EXAMPLES:\n  vfetchctl add \"sunset timelapse\" 10 --wait\n  vfetchctl list --state queued --json\n  \

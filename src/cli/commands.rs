@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::args::{AddArgs, Cli, Command, ConfigCommand, ExportFormat, ListArgs, TargetArgs};
-use super::export::ExportWriter;
+use super::export::{Destination, ExportWriter};
 use super::watch::{View, Watch};
 use super::{autostart, render, Exit, Failure};
 use crate::config::{self, Config, Mode, Overrides};
@@ -315,6 +315,12 @@ async fn export(
     format: ExportFormat,
     output: Option<&Path>,
 ) -> Result<Exit, Failure> {
+    // Only a person at a terminal gets neutralised text; files and pipes get the data.
+    let to = if output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        Destination::Terminal
+    } else {
+        Destination::Faithful
+    };
     let sink: Box<dyn std::io::Write> = match output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -324,8 +330,8 @@ async fn export(
     };
     let io = |e: std::io::Error| Failure::Other(format!("cannot write the export: {e}"));
     let mut writer = match format {
-        ExportFormat::Json => ExportWriter::json(sink),
-        ExportFormat::Csv => ExportWriter::csv(sink),
+        ExportFormat::Json => ExportWriter::json(sink, to),
+        ExportFormat::Csv => ExportWriter::csv(sink, to),
     }
     .map_err(io)?;
     let mut response = client.request(request).await?;

@@ -13,7 +13,7 @@ pub enum Exit {
     Failed = 1,
     /// Bad arguments or values.
     Usage = 2,
-    /// No daemon answered (and none could be started).
+    /// No daemon answered in time (and none could be started), or it had no room for us.
     Unreachable = 3,
     /// The daemon understood and said no.
     Refused = 4,
@@ -48,7 +48,9 @@ impl Failure {
             Failure::Autostart(_) => Exit::Unreachable,
             Failure::Other(_) => Exit::Failed,
             Failure::Client(e) => match e {
-                ClientError::Unreachable { .. } => Exit::Unreachable,
+                ClientError::Unreachable { .. }
+                | ClientError::NoAnswer { .. }
+                | ClientError::Busy(_) => Exit::Unreachable,
                 ClientError::VersionMismatch { .. } => Exit::Incompatible,
                 ClientError::Refused(rpc) => match rpc.kind {
                     ErrorKind::Internal => Exit::Failed,

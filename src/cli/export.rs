@@ -1,9 +1,36 @@
 //! Writing `export` records as they arrive: JSON (an array) or CSV (RFC 4180), never the whole
 //! export in memory at once.
+//!
+//! Provider text (titles, authors, tags) is hostile. A file or a pipe gets it faithfully, only
+//! without NUL; a terminal never gets the characters that would clear it, retitle it or reverse
+//! what it shows.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use crate::insight::ExportRecord;
+use crate::text;
+
+/// Where the export goes, which decides how untrusted text is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    /// A file or a pipe: the data as it is, minus NUL.
+    Faithful,
+    /// A terminal: dangerous characters neutralised (JSON escapes in JSON, visible escapes in
+    /// CSV).
+    Terminal,
+}
+
+impl Destination {
+    /// How one string field is written.
+    fn clean<'a>(self, value: &'a str) -> Cow<'a, str> {
+        match self {
+            Destination::Faithful => text::without_nul(value),
+            // JSON gets its own escapes in `write`; CSV has none, so visible ones.
+            Destination::Terminal => text::escaped(value),
+        }
+    }
+}
 
 const COLUMNS: [&str; 19] = [
     "job",
@@ -29,51 +56,99 @@ const COLUMNS: [&str; 19] = [
 
 /// One of the two export encodings, written incrementally.
 pub enum ExportWriter<W: Write> {
-    Json { out: W, first: bool },
-    Csv(Box<csv::Writer<W>>),
+    Json {
+        out: W,
+        first: bool,
+        to: Destination,
+    },
+    Csv {
+        writer: Box<csv::Writer<W>>,
+        to: Destination,
+    },
 }
 
 impl<W: Write> ExportWriter<W> {
     /// Starts a JSON array.
-    pub fn json(mut out: W) -> io::Result<Self> {
+    pub fn json(mut out: W, to: Destination) -> io::Result<Self> {
         out.write_all(b"[")?;
-        Ok(ExportWriter::Json { out, first: true })
+        Ok(ExportWriter::Json {
+            out,
+            first: true,
+            to,
+        })
     }
 
     /// Starts a CSV file with its header row.
-    pub fn csv(out: W) -> io::Result<Self> {
+    pub fn csv(out: W, to: Destination) -> io::Result<Self> {
         let mut writer = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
             .from_writer(out);
         writer.write_record(COLUMNS).map_err(io::Error::other)?;
-        Ok(ExportWriter::Csv(Box::new(writer)))
+        Ok(ExportWriter::Csv {
+            writer: Box::new(writer),
+            to,
+        })
     }
 
     /// Appends one record.
     pub fn write(&mut self, record: &ExportRecord) -> io::Result<()> {
         match self {
-            ExportWriter::Json { out, first } => {
+            ExportWriter::Json { out, first, to } => {
                 out.write_all(if *first { b"\n  " } else { b",\n  " })?;
                 *first = false;
-                serde_json::to_writer(&mut *out, record).map_err(io::Error::other)
+                let json = match to {
+                    // serde_json escapes C0 controls (NUL included); drop NUL from the data.
+                    Destination::Faithful => serde_json::to_string(&without_nul(record)),
+                    Destination::Terminal => serde_json::to_string(record),
+                }
+                .map_err(io::Error::other)?;
+                let json = match to {
+                    Destination::Faithful => Cow::Borrowed(json.as_str()),
+                    // The rest (C1, DEL, bidi) as JSON escapes: same data, harmless on screen.
+                    Destination::Terminal => text::json_for_terminal(&json),
+                };
+                out.write_all(json.as_bytes())
             }
-            ExportWriter::Csv(writer) => writer.write_record(row(record)).map_err(io::Error::other),
+            ExportWriter::Csv { writer, to } => writer
+                .write_record(row(record, *to))
+                .map_err(io::Error::other),
         }
     }
 
     /// Closes the array / flushes the file.
     pub fn finish(self) -> io::Result<()> {
         match self {
-            ExportWriter::Json { mut out, first } => {
+            ExportWriter::Json { mut out, first, .. } => {
                 out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
                 out.flush()
             }
-            ExportWriter::Csv(mut writer) => writer.flush(),
+            ExportWriter::Csv { mut writer, .. } => writer.flush(),
         }
     }
 }
 
-fn row(r: &ExportRecord) -> Vec<String> {
+/// A copy of `r` with NUL removed from every text field.
+fn without_nul(r: &ExportRecord) -> ExportRecord {
+    let clean = |v: &str| text::without_nul(v).into_owned();
+    let clean_opt = |v: &Option<String>| v.as_deref().map(clean);
+    ExportRecord {
+        theme: clean(&r.theme),
+        source: clean(&r.source),
+        source_id: clean(&r.source_id),
+        title: clean(&r.title),
+        page_url: clean_opt(&r.page_url),
+        author_name: clean_opt(&r.author_name),
+        author_url: clean_opt(&r.author_url),
+        license: clean_opt(&r.license),
+        tags: clean(&r.tags),
+        path: clean(&r.path),
+        sha256: clean(&r.sha256),
+        codec: clean_opt(&r.codec),
+        ..r.clone()
+    }
+}
+
+fn row(r: &ExportRecord, to: Destination) -> Vec<String> {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     [
@@ -98,7 +173,7 @@ fn row(r: &ExportRecord) -> Vec<String> {
         r.downloaded_at.to_string(),
     ]
     .into_iter()
-    .map(neutralise)
+    .map(|cell| neutralise(to.clean(&cell).into_owned()))
     .collect()
 }
 

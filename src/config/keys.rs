@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Config, ConfigError, Secret, PARALLEL_RANGE};
+use super::{Config, ConfigError, Secret, CONNECTIONS_RANGE, PARALLEL_RANGE};
 use crate::ratelimit;
 use crate::source_kind::SourceKind;
 
@@ -36,6 +36,8 @@ impl Config {
             "on_complete",
             "webhook_url",
             "hook_timeout_secs",
+            "max_connections",
+            "client_idle_timeout_secs",
             "log_file",
             "backup_interval_hours",
             "default_quality",
@@ -128,6 +130,22 @@ impl Config {
                     .map_err(bad)?
             }
             "hook_timeout_secs" => self.hooks.timeout = Duration::from_secs(at_least_one(value).map_err(bad)?),
+            "max_connections" => {
+                let n = parse_u64(value).map_err(bad)?;
+                match u32::try_from(n) {
+                    Ok(n) if CONNECTIONS_RANGE.contains(&n) => self.max_connections = n,
+                    _ => {
+                        return Err(bad(format!(
+                            "must be between {} and {} (got {value})",
+                            CONNECTIONS_RANGE.start(),
+                            CONNECTIONS_RANGE.end()
+                        )))
+                    }
+                }
+            }
+            "client_idle_timeout_secs" => {
+                self.client_idle_timeout = Duration::from_secs(at_least_one(value).map_err(bad)?)
+            }
             "log_file" => self.log_file = optional(value).map(PathBuf::from),
             "backup_interval_hours" => {
                 self.backup_interval = match parse_u64(value).map_err(bad)? {
@@ -197,6 +215,8 @@ impl Config {
             }
             "webhook_url" => opt(self.hooks.webhook_url.clone()),
             "hook_timeout_secs" => self.hooks.timeout.as_secs().to_string(),
+            "max_connections" => self.max_connections.to_string(),
+            "client_idle_timeout_secs" => self.client_idle_timeout.as_secs().to_string(),
             "log_file" => self
                 .log_file
                 .as_ref()

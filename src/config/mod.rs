@@ -22,6 +22,8 @@ use crate::validate::ValidateMode;
 
 /// Bounds of `parallel_downloads`.
 pub const PARALLEL_RANGE: std::ops::RangeInclusive<u32> = 1..=32;
+/// Bounds of `max_connections`.
+pub const CONNECTIONS_RANGE: std::ops::RangeInclusive<u32> = 1..=65_536;
 
 /// Whether the daemon runs for one user or as a system service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +151,11 @@ pub struct Config {
     pub breaker: BreakerPolicy,
     /// What runs after each finished download.
     pub hooks: Hooks,
+    /// Client connections open at once; beyond it the longest-idle one makes room.
+    pub max_connections: u32,
+    /// A client that sends no request for this long after its Hello is disconnected
+    /// (subscribers excepted).
+    pub client_idle_timeout: Duration,
     /// Log here (rotated daily, a week kept) instead of stderr, when not under journald.
     pub log_file: Option<PathBuf>,
     /// The ffprobe program (a name on PATH or a path).
@@ -256,6 +263,8 @@ impl Config {
                 webhook_url: None,
                 timeout: Duration::from_secs(30),
             },
+            max_connections: 256,
+            client_idle_timeout: Duration::from_secs(60),
             ffprobe: PathBuf::from("ffprobe"),
             backup_interval: Some(Duration::from_secs(24 * 3600)),
             defaults: JobDefaults::default(),

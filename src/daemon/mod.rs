@@ -2,7 +2,9 @@
 
 pub mod args;
 mod backup;
+mod connections;
 mod handlers;
+mod limits;
 mod lock;
 pub mod logging;
 mod notify;
@@ -90,6 +92,7 @@ impl DaemonError {
 /// Runs the daemon until SIGTERM, SIGINT or a `shutdown` request.
 /// `overrides` are the command-line flags, kept so a reload re-applies them over the file.
 pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError> {
+    limits::raise_open_files();
     // Handlers go in first: a SIGTERM that arrives once the socket answers must stop us cleanly.
     let shutdown = CancellationToken::new();
     let reload = Arc::new(Notify::new());

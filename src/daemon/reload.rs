@@ -11,6 +11,7 @@ use crate::config::{Config, ConfigError};
 use crate::scheduler::search::Searcher;
 use crate::sources;
 use crate::store::{settings, Store, StoreError};
+use crate::text::for_log;
 
 /// Keys that name where the daemon lives; changing them needs a restart.
 pub const RESTART_KEYS: [&str; 3] = ["socket", "state_dir", "database"];
@@ -26,7 +27,7 @@ pub async fn with_runtime_settings(
 ) -> Result<Config, StoreError> {
     for (key, value) in store.run(|db| settings::all(db)).await? {
         if let Err(e) = config.set(&key, &value, RUNTIME_ORIGIN) {
-            tracing::warn!(error = %e, "ignoring a stored runtime setting");
+            tracing::warn!(error = %for_log(&e.to_string()), "ignoring a stored runtime setting");
         }
     }
     Ok(config)
@@ -85,7 +86,7 @@ pub async fn from_file(shared: &Shared) -> Result<(), String> {
             Ok(())
         }
         Err(e) => {
-            tracing::error!(error = %e, "config reload failed; keeping the previous configuration");
+            tracing::error!(error = %for_log(&e), "config reload failed; keeping the previous configuration");
             Err(e)
         }
     };

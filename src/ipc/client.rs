@@ -14,6 +14,9 @@ use crate::protocol::{Event, Hello, HelloReply, Request, Response, RpcError, PRO
 
 /// How long a client waits for any single answer before calling the daemon stuck.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long connecting and the Hello exchange may take together. A daemon that cannot even
+/// greet within this is out of descriptors or stuck, and waiting longer helps nobody.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why a client could not get an answer.
 #[derive(Debug, Error)]
@@ -27,6 +30,10 @@ pub enum ClientError {
         client: u32,
         client_version: String,
     },
+    #[error("vfetchd at {path} did not answer within {after:?}; it may be overloaded or stuck (its log says more)")]
+    NoAnswer { path: String, after: Duration },
+    #[error("{0}")]
+    Busy(String),
     #[error(transparent)]
     Refused(#[from] RpcError),
     #[error("connection to vfetchd failed: {0}")]
@@ -53,8 +60,19 @@ pub async fn answers(path: &Path) -> bool {
 }
 
 impl Client {
-    /// Connects to the daemon at `path` and performs the version handshake.
+    /// Connects to the daemon at `path` and performs the version handshake, all within
+    /// [`HANDSHAKE_TIMEOUT`].
     pub async fn connect(path: &Path) -> Result<Client, ClientError> {
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, Client::handshake(path)).await {
+            Ok(result) => result,
+            Err(_) => Err(ClientError::NoAnswer {
+                path: path.display().to_string(),
+                after: HANDSHAKE_TIMEOUT,
+            }),
+        }
+    }
+
+    async fn handshake(path: &Path) -> Result<Client, ClientError> {
         let unreachable = |source| ClientError::Unreachable {
             path: path.display().to_string(),
             source,
@@ -68,7 +86,19 @@ impl Client {
                 client_version: env!("CARGO_PKG_VERSION").to_string(),
             })
             .await?;
-        match connection.recv_within::<HelloReply>(REPLY_TIMEOUT).await? {
+        let reply = match connection.recv::<HelloReply>().await {
+            Ok(reply) => reply,
+            // The handshake's shape is frozen, so an answer we cannot read comes from a newer
+            // daemon with a reply this client does not know.
+            Err(IpcError::Codec(e)) => {
+                return Err(ClientError::Unexpected(format!(
+                    "a handshake answer this vfetchctl cannot read ({e}); is vfetchd newer than vfetchctl {}?",
+                    env!("CARGO_PKG_VERSION")
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        match reply {
             Some(HelloReply::Welcome { daemon_version, .. }) => Ok(Client {
                 connection,
                 daemon_version,
@@ -83,6 +113,10 @@ impl Client {
                 client: PROTOCOL_VERSION,
                 client_version: env!("CARGO_PKG_VERSION").to_string(),
             }),
+            // The daemon's words, but only as one line of plain text.
+            Some(HelloReply::Busy { message }) => Err(ClientError::Busy(
+                crate::text::escaped(&message).into_owned(),
+            )),
             None => Err(IpcError::Closed.into()),
         }
     }

@@ -35,7 +35,9 @@ pub struct Hello {
     pub client_version: String,
 }
 
-/// The daemon's answer to [`Hello`]. Its layout is frozen across versions.
+/// The daemon's answer to [`Hello`]. Its layout is frozen across versions: existing variants
+/// never change and new ones only ever go at the end, so every client from this version on can
+/// read every refusal, and an older one fails to decode a newer variant instead of misreading it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum HelloReply {
     Welcome {
@@ -47,6 +49,9 @@ pub enum HelloReply {
         daemon_version: String,
         message: String,
     },
+    /// Every connection the daemon allows is busy with a request or a subscription; `message`
+    /// is one sentence for the user. The daemon closes the connection after sending it.
+    Busy { message: String },
 }
 
 /// What a client may ask of the daemon.

@@ -14,6 +14,7 @@ use crate::job::{Job, JobId, JobState};
 use crate::protocol::Event;
 use crate::source_kind::SourceKind;
 use crate::store::{candidates, downloads, jobs, StoreError};
+use crate::text::for_log;
 use worker::Running;
 
 /// Runs until shutdown, re-evaluating runnable jobs each time it is woken.
@@ -142,7 +143,7 @@ fn start_search(shared: &Arc<Shared>, job: Job, searching: &Arc<Mutex<HashSet<Jo
     let searching = Arc::clone(searching);
     tokio::spawn(async move {
         if let Err(e) = search::run(Arc::clone(&shared), job).await {
-            tracing::error!(job = %id, error = %e, "search failed");
+            tracing::error!(job = %id, error = %for_log(&e.to_string()), "search failed");
         }
         lock(&searching).remove(&id);
         shared.wake.notify_one();

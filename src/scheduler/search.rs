@@ -14,6 +14,7 @@ use crate::retry::RetryPolicy;
 use crate::source_kind::SourceKind;
 use crate::sources::{SearchPage, SearchQuery, Source, SourceError};
 use crate::store::{candidates, downloads, jobs, searches, StoreError};
+use crate::text::for_log;
 
 /// Pages fetched from one source for one job before it counts as exhausted.
 const MAX_PAGES: u32 = 20;
@@ -63,7 +64,7 @@ impl Searcher {
             match result {
                 Err(e) if e.is_retryable() && self.policy.may_retry(tries) => {
                     let wait = self.policy.delay(tries, e.retry_after());
-                    tracing::info!(source = %kind, tries, wait_ms = wait.as_millis() as u64, error = %e, "search failed; retrying");
+                    tracing::info!(source = %kind, tries, wait_ms = wait.as_millis() as u64, error = %for_log(&e.to_string()), "search failed; retrying");
                     tokio::time::sleep(wait).await;
                 }
                 other => return other,
@@ -156,7 +157,7 @@ async fn record(
                     let reason = format!("{source}: {e}");
                     searches::record(db, &theme, source, page, 0, Some(&reason))?;
                     candidates::advance_cursor(db, id, source, true, Some(&reason))?;
-                    tracing::warn!(job = %id, source = %source, error = %e, "search failed");
+                    tracing::warn!(job = %id, source = %source, error = %for_log(&e.to_string()), "search failed");
                     notes.push(reason);
                 }
             }

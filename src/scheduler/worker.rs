@@ -18,6 +18,7 @@ use crate::source_kind::SourceKind;
 use crate::sources::gate::Use;
 use crate::store::downloads::{self, Outcome, Work};
 use crate::store::{jobs, StoreError};
+use crate::text::for_log;
 use crate::validate::Verdict;
 
 /// Backoff for downloads; the number of tries comes from the config, and an attempt that moved
@@ -211,7 +212,7 @@ async fn download(
             Err(e) => e,
         };
         let reason = error.to_string();
-        tracing::info!(download = %id, job = %work.job, source = %work.candidate.source, tries, error = %reason, "download attempt failed");
+        tracing::info!(download = %id, job = %work.job, source = %work.candidate.source, tries, error = %for_log(&reason), "download attempt failed");
         let note = reason.clone();
         let _ = shared
             .store

@@ -11,6 +11,7 @@ mod egress;
 mod fake_provider_selftest;
 mod faults;
 mod hooks;
+mod hostile_clients;
 mod insight;
 mod migration;
 mod packaging;

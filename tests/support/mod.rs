@@ -211,8 +211,15 @@ impl Daemon {
 
     /// Starts the process and waits until its socket answers.
     pub fn spawn(&mut self) {
+        let command = self.command();
+        self.spawn_command(command);
+    }
+
+    /// Starts `command` (a [`Daemon::command`] with changes, such as extra environment
+    /// variables) as this daemon and waits until its socket answers.
+    pub fn spawn_command(&mut self, mut command: Command) {
         assert!(self.child.is_none(), "daemon already running");
-        let child = self.command().spawn().expect("spawn vfetchd");
+        let child = command.spawn().expect("spawn vfetchd");
         self.child = Some(child);
         let socket = self.socket.clone();
         let deadline = Instant::now() + Duration::from_secs(15);

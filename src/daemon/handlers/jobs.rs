@@ -6,6 +6,7 @@ use crate::daemon::Shared;
 use crate::job::{JobId, NewJob};
 use crate::protocol::{ErrorKind, Event, JobDetail, ListQuery, Response, RpcError};
 use crate::store::{candidates, downloads, jobs};
+use crate::text::for_log;
 
 /// Largest page `list` returns at once.
 const MAX_PAGE: u32 = 1000;
@@ -30,7 +31,7 @@ pub async fn add(shared: &Arc<Shared>, mut new: NewJob) -> Result<Response, RpcE
         )
     })?;
     let job = shared.store.run(move |db| jobs::insert(db, &new)).await?;
-    tracing::info!(job = %job.id, theme = %job.theme, count = job.count, priority = job.priority, "job added");
+    tracing::info!(job = %job.id, theme = %for_log(&job.theme), count = job.count, priority = job.priority, "job added");
     shared.publish(Event::Job(job.clone()));
     shared.wake.notify_one();
     Ok(Response::Job(job))

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use super::Shared;
 use crate::protocol::{ErrorKind, Request, Response, RpcError};
 use crate::store::StoreError;
+use crate::text::for_log;
 
 /// Answers one request; failures become [`Response::Error`].
 pub async fn handle(shared: &Arc<Shared>, request: Request) -> Response {
@@ -48,7 +49,7 @@ impl From<StoreError> for RpcError {
             StoreError::JobNotFound(_) => RpcError::new(ErrorKind::NotFound, error.to_string()),
             StoreError::Transition { .. } => RpcError::new(ErrorKind::Conflict, error.to_string()),
             other => {
-                tracing::error!(error = %other, "store failure");
+                tracing::error!(error = %for_log(&other.to_string()), "store failure");
                 RpcError::new(ErrorKind::Internal, format!("internal error: {other}"))
             }
         }
