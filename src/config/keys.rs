@@ -21,6 +21,7 @@ impl Config {
             "stall_timeout_secs",
             "validate",
             "ffprobe",
+            "ffprobe_timeout_secs",
             "connect_timeout_secs",
             "search_timeout_secs",
             "search_tries",
@@ -90,6 +91,9 @@ impl Config {
             },
             "validate" => self.validate = value.trim().parse().map_err(|e| bad(format!("{e}")))?,
             "ffprobe" => self.ffprobe = non_empty_path(value).map_err(bad)?,
+            "ffprobe_timeout_secs" => {
+                self.ffprobe_timeout = Duration::from_secs(at_least_one(value).map_err(bad)?)
+            }
             "connect_timeout_secs" => {
                 self.connect_timeout = Duration::from_secs(at_least_one(value).map_err(bad)?)
             }
@@ -183,6 +187,7 @@ impl Config {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             "ffprobe" => self.ffprobe.display().to_string(),
+            "ffprobe_timeout_secs" => self.ffprobe_timeout.as_secs().to_string(),
             "default_quality" => opt(self.defaults.quality.map(|q| q.to_string())),
             "orientation" => opt(self.defaults.orientation.map(|o| o.to_string())),
             "min_width" => opt(self.defaults.min_width.map(|v| v.to_string())),

@@ -132,6 +132,8 @@ pub struct Config {
     pub log_file: Option<PathBuf>,
     /// The ffprobe program (a name on PATH or a path).
     pub ffprobe: PathBuf,
+    /// One ffprobe run longer than this is killed; the validation is then retried.
+    pub ffprobe_timeout: Duration,
     pub defaults: JobDefaults,
     pub sources: BTreeMap<SourceKind, SourceConfig>,
 }
@@ -233,6 +235,7 @@ impl Config {
                 timeout: Duration::from_secs(30),
             },
             ffprobe: PathBuf::from("ffprobe"),
+            ffprobe_timeout: crate::validate::DEFAULT_TIMEOUT,
             defaults: JobDefaults::default(),
             sources,
         }

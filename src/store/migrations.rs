@@ -10,6 +10,7 @@ use super::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_pick_by_source.sql"),
+    include_str!("migrations/004_failure_kind.sql"),
 ];
 
 /// Applies every migration the database has not seen, each in its own transaction.

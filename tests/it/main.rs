@@ -10,6 +10,7 @@ mod fake_provider_selftest;
 mod faults;
 mod hooks;
 mod insight;
+mod outcomes;
 mod packaging;
 mod queue;
 mod search;
