@@ -28,7 +28,8 @@ pub enum DownloadState {
     Queued,
     /// Bytes are flowing.
     Running,
-    /// Stopped at a clean offset by the user or by a full disk; resumes from there.
+    /// Stopped at a clean offset by the user, a full disk or an unwritable library; resumes
+    /// from there.
     Paused,
     /// In the library, validated.
     Done,
