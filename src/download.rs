@@ -28,7 +28,8 @@ pub enum DownloadState {
     Queued,
     /// Bytes are flowing.
     Running,
-    /// Stopped at a clean offset by the user or by a full disk; resumes from there.
+    /// Stopped at a clean offset by the user, a full disk or an unwritable library; resumes
+    /// from there.
     Paused,
     /// In the library, validated.
     Done,
@@ -94,6 +95,52 @@ impl FromStr for DownloadState {
                 InvalidInput(format!(
                     "unknown download state {s:?}: expected one of {}",
                     names(DownloadState::ALL.iter().map(|d| d.as_str()))
+                ))
+            })
+    }
+}
+
+/// Why a download waits instead of running: stored as a code beside the human-readable error,
+/// so the daemon decides by kind and never by the wording of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureKind {
+    /// Paused: the disk under staging or the library is full; the offset is kept.
+    DiskFull,
+    /// Paused with the complete file kept in staging: the library refused it (read-only,
+    /// permissions, …) and `resume` places it once the directory is writable.
+    LibraryUnwritable,
+    /// Complete in staging, but ffprobe did not finish; the validation is retried with backoff.
+    ValidationUnfinished,
+}
+
+impl FailureKind {
+    /// Every kind.
+    pub const ALL: [FailureKind; 3] = [
+        FailureKind::DiskFull,
+        FailureKind::LibraryUnwritable,
+        FailureKind::ValidationUnfinished,
+    ];
+
+    /// The code stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::DiskFull => "disk_full",
+            FailureKind::LibraryUnwritable => "library_unwritable",
+            FailureKind::ValidationUnfinished => "validation_unfinished",
+        }
+    }
+}
+
+impl FromStr for FailureKind {
+    type Err = InvalidInput;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FailureKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                InvalidInput(format!(
+                    "unknown failure kind {s:?}: expected one of {}",
+                    names(FailureKind::ALL.iter().map(|k| k.as_str()))
                 ))
             })
     }

@@ -27,14 +27,36 @@ pub fn slug(theme: &str) -> String {
 }
 
 /// `<source>-<sanitised id>.<ext>`; an id with nothing usable left is replaced by its hash.
+/// An id that is itself a file name (Wikimedia's "Sunset.webm") loses its video extension, so
+/// the file has exactly one: `ext`, which follows the actual content type.
 pub fn file_name(source: SourceKind, source_id: &str, ext: &str) -> String {
-    let mut id = clean(source_id, MAX_ID, true);
+    let mut id = clean(without_video_extension(source_id), MAX_ID, true);
     if id.is_empty() || id.len() < source_id.len() / 4 {
         // Mostly unusable characters: the hash keeps distinct ids distinct.
         id = hex::encode(&Sha256::digest(source_id.as_bytes())[..8]);
     }
     format!("{source}-{id}.{ext}")
 }
+
+/// `source_id` without a trailing video extension (any case), if it has a stem before it.
+fn without_video_extension(source_id: &str) -> &str {
+    match source_id.rsplit_once('.') {
+        Some((stem, ext))
+            if !stem.is_empty()
+                && VIDEO_EXTENSIONS
+                    .iter()
+                    .any(|known| ext.eq_ignore_ascii_case(known)) =>
+        {
+            stem
+        }
+        _ => source_id,
+    }
+}
+
+/// Extensions a provider's id may end with that name a video container.
+const VIDEO_EXTENSIONS: [&str; 9] = [
+    "mp4", "webm", "ogv", "ogg", "mkv", "mov", "mpg", "mpeg", "m4v",
+];
 
 /// Keeps letters, digits and (when `dots`) inner dots; everything else becomes one dash.
 fn clean(text: &str, max: usize, dots: bool) -> String {
@@ -193,6 +215,25 @@ mod tests {
                 "{placed:?} escaped"
             );
         }
+    }
+
+    #[test]
+    fn file_names_carry_one_extension() {
+        let name = |id: &str, ext: &str| file_name(SourceKind::Wikimedia, id, ext);
+        assert_eq!(
+            name("Sunset over hills.mp4", "mp4"),
+            "wikimedia-Sunset-over-hills.mp4"
+        );
+        // The content type decides; the id's claim is dropped, whatever its case.
+        assert_eq!(name("Clip.OGV", "webm"), "wikimedia-Clip.webm");
+        assert_eq!(name("v1.2.webm", "webm"), "wikimedia-v1.2.webm");
+        // Ids that are not file names keep every part.
+        assert_eq!(
+            file_name(SourceKind::Pexels, "3015510", "mp4"),
+            "pexels-3015510.mp4"
+        );
+        assert_eq!(name("notes.txt", "mp4"), "wikimedia-notes.txt.mp4");
+        assert_eq!(name(".mp4", "mp4"), "wikimedia-mp4.mp4");
     }
 
     #[test]

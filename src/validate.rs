@@ -136,6 +136,11 @@ impl Validator {
         }
     }
 
+    /// How strictly this validator checks files.
+    pub fn mode(&self) -> ValidateMode {
+        self.mode
+    }
+
     /// The same validator with a different per-file timeout.
     pub fn with_timeout(self, timeout: Duration) -> Validator {
         Validator { timeout, ..self }
@@ -200,6 +205,8 @@ impl Validator {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            // Its own process group, so a wrapper script's children are killed with it.
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
         {
@@ -211,6 +218,10 @@ impl Validator {
             Err(e) => return Err(ValidateError::Spawn(e)),
         };
         let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+        // Declared after `child`, so it is dropped first: while the leader is not yet reaped its
+        // group id cannot have been reused, and a probe abandoned mid-run (pause, shutdown)
+        // takes its whole group down.
+        let mut group = ProcessGroup(child.id());
         let run = async {
             let out = read_capped(stdout, STDOUT_CAP);
             let (out, err) = tokio::try_join!(out, read_capped(stderr, STDERR_CAP))?;
@@ -218,9 +229,12 @@ impl Validator {
         };
         let Ok(finished) = tokio::time::timeout(self.timeout, run).await else {
             // kill_on_drop would do this too; killing now frees the file before we return.
+            group.kill();
             let _ = child.start_kill();
             return Err(ValidateError::Timeout(self.timeout));
         };
+        // The leader was reaped: its id may be reused from now on, so never signal it again.
+        group.0 = None;
         let (status, (out, truncated), (err, _)) = finished.map_err(ValidateError::Spawn)?;
         if !status.success() {
             let line = first_error_line(&err, &arg.to_string_lossy());
@@ -274,6 +288,26 @@ impl Validator {
         let mut words = banner.split_whitespace().skip_while(|w| *w != "version");
         let version = words.nth(1).map(str::to_string);
         Ok(Some((locate(&self.ffprobe), version)))
+    }
+}
+
+/// A running probe's process group, killed when dropped unless disarmed (set to `None`).
+struct ProcessGroup(Option<u32>);
+
+impl ProcessGroup {
+    /// SIGKILL to every process in the group, once.
+    fn kill(&mut self) {
+        if let Some(pid) = self.0.take().and_then(|p| i32::try_from(p).ok()) {
+            // SAFETY: kill(2) with a negative pid signals that process group; the group's leader
+            // is our unreaped child, so the id still names the group we created.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 

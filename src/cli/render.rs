@@ -249,6 +249,9 @@ pub fn status(status: &StatusView, json: bool) {
         .map(|(state, n)| format!("{state} {n}"))
         .collect();
     println!("{:>10}  {}", "jobs", jobs.join(", "));
+    for problem in &status.problems {
+        println!("{:>10}  {problem}", "problem");
+    }
     let mut t = table(&["SOURCE", "STATE", "BASE URL"]);
     for source in &status.sources {
         t.add_row(vec![

@@ -24,6 +24,7 @@ impl Config {
             "stall_timeout_secs",
             "validate",
             "ffprobe",
+            "ffprobe_timeout_secs",
             "connect_timeout_secs",
             "allow_private_addresses",
             "search_timeout_secs",
@@ -97,6 +98,9 @@ impl Config {
             },
             "validate" => self.validate = value.trim().parse().map_err(|e| bad(format!("{e}")))?,
             "ffprobe" => self.ffprobe = non_empty_path(value).map_err(bad)?,
+            "ffprobe_timeout_secs" => {
+                self.ffprobe_timeout = Duration::from_secs(at_least_one(value).map_err(bad)?)
+            }
             "connect_timeout_secs" => {
                 self.connect_timeout = Duration::from_secs(at_least_one(value).map_err(bad)?)
             }
@@ -227,6 +231,7 @@ impl Config {
                 .backup_interval
                 .map_or(0, |d| d.as_secs() / 3600)
                 .to_string(),
+            "ffprobe_timeout_secs" => self.ffprobe_timeout.as_secs().to_string(),
             "default_quality" => opt(self.defaults.quality.map(|q| q.to_string())),
             "orientation" => opt(self.defaults.orientation.map(|o| o.to_string())),
             "min_width" => opt(self.defaults.min_width.map(|v| v.to_string())),

@@ -162,6 +162,8 @@ pub struct Config {
     pub ffprobe: PathBuf,
     /// How often the database is copied to `<database>.backup-1`; `None`: never.
     pub backup_interval: Option<Duration>,
+    /// One ffprobe run longer than this is killed; the validation is then retried.
+    pub ffprobe_timeout: Duration,
     pub defaults: JobDefaults,
     pub sources: BTreeMap<SourceKind, SourceConfig>,
 }
@@ -267,6 +269,7 @@ impl Config {
             client_idle_timeout: Duration::from_secs(60),
             ffprobe: PathBuf::from("ffprobe"),
             backup_interval: Some(Duration::from_secs(24 * 3600)),
+            ffprobe_timeout: crate::validate::DEFAULT_TIMEOUT,
             defaults: JobDefaults::default(),
             sources,
         }

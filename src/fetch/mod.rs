@@ -98,6 +98,9 @@ pub enum FetchError {
     NotVideo(String),
     #[error("disk full: {0}")]
     DiskFull(String),
+    /// The whole body arrived but its hash is not the one the provider published.
+    #[error("checksum published by the provider does not match")]
+    ChecksumMismatch,
     #[error("file error: {0}")]
     Io(String),
     #[error("stopped")]

@@ -2,6 +2,7 @@
 //! or failed. Woken by events (new job, search finished, resume), never by a polling loop.
 
 pub mod search;
+mod validation;
 pub mod worker;
 
 use std::collections::HashSet;

@@ -1,5 +1,7 @@
 //! One running download, from the first byte to a validated, de-duplicated file in the library.
 
+use std::io::Read;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -7,9 +9,11 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::validation::{self, Checked};
+use crate::candidate::Checksum;
 use crate::daemon::Shared;
-use crate::download::{DownloadId, DownloadState};
-use crate::fetch::{self, Checkpoint, FetchError, Fetched, Resume, Target};
+use crate::download::{DownloadId, DownloadState, FailureKind};
+use crate::fetch::{self, Checkpoint, Digests, FetchError, Fetched, Resume, Target};
 use crate::job::{JobId, JobState};
 use crate::library;
 use crate::protocol::Event;
@@ -21,13 +25,18 @@ use crate::store::{jobs, StoreError};
 use crate::text::for_log;
 use crate::validate::Verdict;
 
-/// Backoff for downloads; the number of tries comes from the config, and an attempt that moved
-/// the offset forward gives its try back.
-const DOWNLOAD_RETRY: RetryPolicy = RetryPolicy {
+/// Backoff for downloads (and for validations that did not finish); the number of tries comes
+/// from the config, and an attempt that moved the offset forward gives its try back.
+pub(super) const DOWNLOAD_RETRY: RetryPolicy = RetryPolicy {
     max_tries: 5,
     base: Duration::from_millis(500),
     cap: Duration::from_secs(60),
 };
+
+/// Full downloads of a body whose provider checksum disagrees: one retry (the bytes may have been
+/// damaged on the way), then the candidate is dropped (the provider serves what it does not
+/// describe).
+const CHECKSUM_TRIES: u32 = 2;
 
 /// What the daemon knows about a download while it runs (for show, status, pause).
 pub struct Running {
@@ -60,12 +69,12 @@ pub async fn run(
 ) {
     let id = work.download;
     let outcome = match download(&shared, &work, &cancel, &received).await {
-        Ok(Some(fetched)) => finish(&shared, &work, fetched).await,
+        Ok(Some(fetched)) => finish(&shared, &work, fetched, &cancel).await,
         Ok(None) => None,
         Err(outcome) => Some(outcome),
     };
-    let disk_full = match &outcome {
-        Some(Outcome::Paused { reason }) if reason.starts_with("disk full") => Some(reason.clone()),
+    let paused = match &outcome {
+        Some(Outcome::Paused { reason, .. }) => Some(reason.clone()),
         _ => None,
     };
     if let Some(outcome) = outcome {
@@ -94,8 +103,9 @@ pub async fn run(
         discard_if_cancelled(&shared, id).await;
     }
     shared.running_remove(id);
-    if let Some(reason) = disk_full {
-        // The whole job waits for space; `vfetchctl resume` continues from the kept offsets.
+    if let Some(reason) = paused {
+        // The whole job waits for the user (space, a writable library); `vfetchctl resume`
+        // continues from the kept offsets and staged files.
         let job = work.job;
         let note = vec![reason];
         if let Ok(job) = shared
@@ -135,6 +145,22 @@ async fn download(
     let source = work.candidate.source;
     let gate = shared.gate(source);
     let mut tries = 0;
+    let mut checksum_failures = 0;
+    let part = shared.config().staging_dir().join(format!("{id}.part"));
+    // Every byte was stored before (it stopped in validation or placement): no request needed.
+    if work.offset > 0 && work.total == Some(work.offset) {
+        if let Some(fetched) =
+            staged(part.clone(), work.offset, work.candidate.checksum.clone()).await
+        {
+            if fetched.checksum_ok != Some(false) {
+                tracing::info!(download = %id, "complete file found in staging; not fetched again");
+                return Ok(Some(fetched));
+            }
+            // Damaged on disk or never right: fetched afresh below, as one checksum failure.
+            checksum_failures += 1;
+            resume = Resume::default();
+        }
+    }
     loop {
         if let Some(gate) = &gate {
             if let Some(wait) = gate.closed_for() {
@@ -152,7 +178,7 @@ async fn download(
         }
         let target = Target {
             url: work.candidate.url.clone(),
-            part: shared.config().staging_dir().join(format!("{id}.part")),
+            part: part.clone(),
             resume: resume.clone(),
             max_bytes: work.max_file_size_mb.map(|mb| mb.saturating_mul(1 << 20)),
             checksum: work.candidate.checksum.clone(),
@@ -195,17 +221,17 @@ async fn download(
             }
         }
         tries += 1;
+        let result = match result {
+            Ok(fetched) if fetched.checksum_ok == Some(false) => Err(FetchError::ChecksumMismatch),
+            other => other,
+        };
         let error = match result {
-            Ok(fetched) if fetched.checksum_ok == Some(false) => {
-                // The provider's own checksum disagrees: the bytes are wrong, start over.
-                resume = Resume::default();
-                FetchError::Io("checksum published by the provider does not match".to_string())
-            }
             Ok(fetched) => return Ok(Some(fetched)),
             Err(FetchError::Cancelled) => return Ok(None),
             Err(FetchError::DiskFull(message)) => {
                 tracing::error!(download = %id, "disk full; download paused with its offset kept");
                 return Err(Outcome::Paused {
+                    kind: FailureKind::DiskFull,
                     reason: format!("disk full: {message}"),
                 });
             }
@@ -218,8 +244,16 @@ async fn download(
             .store
             .run(move |db| downloads::attempt_failed(db, id, &note))
             .await;
-        let checksum_failure = matches!(&error, FetchError::Io(m) if m.starts_with("checksum"));
-        if !(error.is_retryable() || checksum_failure) {
+        if error == FetchError::ChecksumMismatch {
+            // The whole body arrived but is not what the provider describes: start over, once.
+            resume = Resume::default();
+            checksum_failures += 1;
+            if checksum_failures >= CHECKSUM_TRIES {
+                return Err(Outcome::Failed {
+                    reason: format!("{reason} ({checksum_failures} tries); candidate dropped"),
+                });
+            }
+        } else if !error.is_retryable() {
             return Err(Outcome::Failed { reason });
         }
         if resume.offset > before {
@@ -249,17 +283,18 @@ async fn download(
 
 /// Validation, de-duplication and placement of a complete `.part`, one download at a time so two
 /// identical files finishing together cannot both enter the library.
-async fn finish(shared: &Arc<Shared>, work: &Work, fetched: Fetched) -> Option<Outcome> {
+async fn finish(
+    shared: &Arc<Shared>,
+    work: &Work,
+    fetched: Fetched,
+    cancel: &CancellationToken,
+) -> Option<Outcome> {
     let id = work.download;
     let part = shared.config().staging_dir().join(format!("{id}.part"));
     let started = Instant::now();
-    let verdict = match shared.validator.validate(&part).await {
-        Ok(verdict) => verdict,
-        Err(e) => {
-            return Some(Outcome::Paused {
-                reason: format!("cannot validate: {e}"),
-            });
-        }
+    let verdict = match validation::check(shared, work, &part, cancel).await {
+        Checked::Verdict(verdict) => verdict,
+        Checked::Stopped => return None,
     };
     let (validation, probe) = match verdict {
         Verdict::Valid(probe) => ("valid".to_string(), Some(probe)),
@@ -306,9 +341,17 @@ async fn finish(shared: &Arc<Shared>, work: &Work, fetched: Fetched) -> Option<O
     let path = match placed {
         Ok(Ok(path)) => path,
         Ok(Err(e)) => {
-            return Some(Outcome::Failed {
-                reason: format!("cannot move into the library: {e}"),
-            })
+            // The file is good and stays in staging: the library must be fixed, not the file.
+            let full = matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT));
+            let (kind, prefix) = match full {
+                true => (FailureKind::DiskFull, "disk full: "),
+                false => (FailureKind::LibraryUnwritable, ""),
+            };
+            tracing::error!(download = %id, error = %e, "cannot move into the library; job paused with the file kept in staging");
+            return Some(Outcome::Paused {
+                kind,
+                reason: format!("{prefix}cannot move into the library: {e}"),
+            });
         }
         Err(e) => {
             return Some(Outcome::Failed {
@@ -329,6 +372,38 @@ async fn finish(shared: &Arc<Shared>, work: &Work, fetched: Fetched) -> Option<O
             .max(1),
         validation,
         probe,
+    })
+}
+
+/// The `.part` of a download whose bytes were all stored before, hashed again (SHA-256 and the
+/// provider's checksum); `None` when the file on disk is not that complete body.
+async fn staged(part: PathBuf, bytes: u64, checksum: Option<Checksum>) -> Option<Fetched> {
+    let hashed = tokio::task::spawn_blocking(move || {
+        let mut file = std::fs::File::open(&part).ok()?;
+        if file.metadata().ok()?.len() != bytes {
+            return None;
+        }
+        let mut digests = Digests::new(checksum.as_ref());
+        let mut buffer = vec![0u8; 1 << 20];
+        loop {
+            let n = file.read(&mut buffer).ok()?;
+            if n == 0 {
+                break;
+            }
+            digests.update(&buffer[..n]);
+        }
+        Some(digests.finish())
+    })
+    .await
+    .ok()
+    .flatten();
+    let (sha256, checksum_ok) = hashed?;
+    Some(Fetched {
+        bytes,
+        sha256,
+        checksum_ok,
+        transferred: 0,
+        restarted: false,
     })
 }
 

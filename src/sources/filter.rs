@@ -49,18 +49,22 @@ pub fn rejection(candidate: &Candidate, options: &JobOptions) -> Option<String> 
             return Some(format!("{w}x{h} is not {orientation}"));
         }
     }
-    if let Some(duration) = candidate.duration {
-        if options
-            .min_duration
-            .is_some_and(|m| duration < f64::from(m))
-        {
-            return Some(format!("{duration:.1}s is shorter than the minimum"));
+    // A negative, NaN or infinite claim is no length at all (sources already turn one into
+    // `None`): it cannot prove a minimum, so a minimum-duration filter rejects it.
+    let duration = candidate.duration.filter(|d| d.is_finite() && *d >= 0.0);
+    if let Some(min) = options.min_duration {
+        match duration {
+            None => return Some("no usable duration to compare with the minimum".to_string()),
+            Some(d) if d < f64::from(min) => {
+                return Some(format!("{d:.1}s is shorter than the minimum"))
+            }
+            Some(_) => {}
         }
-        if options
-            .max_duration
-            .is_some_and(|m| duration > f64::from(m))
-        {
-            return Some(format!("{duration:.1}s is longer than the maximum"));
+    }
+    if let (Some(max), Some(claimed)) = (options.max_duration, candidate.duration) {
+        // No claim may be a short clip; a claim that is not a length is not trusted either way.
+        if duration.is_none_or(|d| d > f64::from(max)) {
+            return Some(format!("{claimed:.1}s is longer than the maximum"));
         }
     }
     if !rendition_fits(options, candidate.width, candidate.height, candidate.size) {
@@ -152,6 +156,38 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(rejection(&v, &fits), None);
+    }
+
+    #[test]
+    fn a_duration_that_is_not_a_length_fails_a_minimum() {
+        let min = JobOptions {
+            min_duration: Some(5),
+            ..Default::default()
+        };
+        for claimed in [Some(-30.0), Some(f64::NAN), Some(f64::NEG_INFINITY), None] {
+            let v = Candidate {
+                duration: claimed,
+                ..video(1920, 1080, 0.0, 1)
+            };
+            assert!(rejection(&v, &min).is_some(), "{claimed:?} passed min 5");
+            // Without a duration filter such a result is still usable.
+            assert_eq!(rejection(&v, &JobOptions::default()), None, "{claimed:?}");
+        }
+        let max = JobOptions {
+            max_duration: Some(5),
+            ..Default::default()
+        };
+        let nan = Candidate {
+            duration: Some(f64::NAN),
+            ..video(1920, 1080, 0.0, 1)
+        };
+        assert!(rejection(&nan, &max).is_some());
+        let negative = Candidate {
+            duration: Some(-1.0),
+            ..nan
+        };
+        assert!(rejection(&negative, &max).is_some());
+        assert_eq!(rejection(&video(1920, 1080, 5.0, 1), &min), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::StoreError;
 use crate::candidate::CandidateId;
 use crate::chunk_sums::ChunkSums;
-use crate::download::{Download, DownloadId, DownloadState};
+use crate::download::{Download, DownloadId, DownloadState, FailureKind};
 use crate::job::JobId;
 use crate::timestamp::Timestamp;
 
@@ -190,6 +190,10 @@ pub struct Work {
     /// Chunk sums of `[0, offset)`; `None` if stored before they were kept.
     pub chunk_sums: Option<ChunkSums>,
     pub attempts: u32,
+    /// The full size as last known (the server's, else the source's claim).
+    pub total: Option<u64>,
+    /// ffprobe runs that did not finish so far, over restarts.
+    pub validation_tries: u32,
 }
 
 /// Takes the next queued download in queue order (priority, job age, id) whose source is not at
@@ -224,7 +228,8 @@ pub fn pick_next(
         return Ok(None);
     };
     tx.execute(
-        "UPDATE downloads SET state = 'running', error = NULL, updated_at = ?2 WHERE id = ?1",
+        "UPDATE downloads SET state = 'running', error = NULL, failure_kind = NULL, retry_at = NULL,
+            updated_at = ?2 WHERE id = ?1",
         params![id, Timestamp::now().0],
     )?;
     let ((job, offset, etag, last_modified, attempts, candidate), chunk_sums) = tx.query_row(
@@ -236,6 +241,11 @@ pub fn pick_next(
             let sums: Option<Vec<u8>> = r.get(6)?;
             Ok((row, sums.as_deref().map(ChunkSums::from_le_bytes)))
         },
+    )?;
+    let (total, validation_tries): (Option<i64>, u32) = tx.query_row(
+        "SELECT total, validation_tries FROM downloads WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     let stored = super::candidates::get(&tx, CandidateId(candidate))?
         .ok_or_else(|| StoreError::Corrupt(format!("download {id} has no candidate")))?;
@@ -252,6 +262,8 @@ pub fn pick_next(
         last_modified,
         chunk_sums,
         attempts,
+        total: total.and_then(|t| u64::try_from(t).ok()),
+        validation_tries,
     }))
 }
 
@@ -274,6 +286,30 @@ pub fn checkpoint(
             cp.last_modified,
             Timestamp::now().0,
             cp.sums.to_le_bytes()
+        ],
+    )?;
+    Ok(())
+}
+
+/// Records that ffprobe did not finish on a complete download: the try, the reason and when the
+/// next try is due (shown by `status` while the download waits).
+pub fn validation_unfinished(
+    db: &Connection,
+    id: DownloadId,
+    tries: u32,
+    error: &str,
+    retry_at: Timestamp,
+) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE downloads SET failure_kind = ?2, validation_tries = ?3, error = ?4, retry_at = ?5,
+            updated_at = ?6 WHERE id = ?1 AND state = 'running'",
+        params![
+            id.0,
+            FailureKind::ValidationUnfinished.as_str(),
+            tries,
+            error,
+            retry_at.0,
+            Timestamp::now().0
         ],
     )?;
     Ok(())
@@ -323,8 +359,9 @@ pub enum Outcome {
     Failed {
         reason: String,
     },
-    /// Stopped with its offset intact until the user resumes it (e.g. the disk is full).
+    /// Stopped with its offset (or its complete file) kept until the user resumes it.
     Paused {
+        kind: FailureKind,
         reason: String,
     },
     /// Back in the queue with its offset (e.g. its source's breaker is open).
@@ -378,11 +415,19 @@ pub fn finish(
             "UPDATE downloads SET state = 'queued', error = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'running'",
             params![id.0, reason, now],
         )?,
-        Outcome::Paused { reason } => tx.execute(
-            "UPDATE downloads SET state = 'paused', error = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'running'",
-            params![id.0, reason, now],
+        Outcome::Paused { kind, reason } => tx.execute(
+            "UPDATE downloads SET state = 'paused', error = ?2, failure_kind = ?3, updated_at = ?4
+             WHERE id = ?1 AND state = 'running'",
+            params![id.0, reason, kind.as_str(), now],
         )?,
     };
+    if changed > 0 && !matches!(outcome, Outcome::Paused { .. }) {
+        // Whatever it waited for is over.
+        tx.execute(
+            "UPDATE downloads SET failure_kind = NULL, retry_at = NULL WHERE id = ?1",
+            [id.0],
+        )?;
+    }
     if changed > 0
         && !matches!(
             outcome,
@@ -399,20 +444,39 @@ pub fn finish(
     Ok(row)
 }
 
-/// Downloads waiting for disk space, as one line each for `status`.
-pub fn disk_full(db: &Connection) -> Result<Vec<String>, StoreError> {
+/// Downloads waiting for the user (disk full, library not writable) or for a validation retry,
+/// as one line each for `status`.
+pub fn problems(db: &Connection) -> Result<Vec<String>, StoreError> {
     let mut statement = db.prepare(
-        "SELECT id, job_id, error FROM downloads WHERE state = 'paused' AND error LIKE 'disk full%' ORDER BY id LIMIT 20",
+        "SELECT id, job_id, failure_kind, COALESCE(error, ''), retry_at FROM downloads
+         WHERE failure_kind IS NOT NULL AND (
+            (failure_kind = ?1 AND state IN ('queued', 'running'))
+            OR (failure_kind <> ?1 AND state = 'paused'))
+         ORDER BY id LIMIT 20",
     )?;
-    let rows = statement.query_map([], |r| {
-        Ok(format!(
-            "download {} of job {} paused: {}",
+    let rows = statement.query_map([FailureKind::ValidationUnfinished.as_str()], |r| {
+        Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, i64>(1)?,
-            r.get::<_, String>(2)?
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Option<i64>>(4)?,
         ))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut lines = Vec::new();
+    for row in rows {
+        let (id, job, kind, error, retry_at) = row?;
+        lines.push(match kind.parse::<FailureKind>()? {
+            FailureKind::ValidationUnfinished => {
+                let when = retry_at.map_or("now".to_string(), |t| Timestamp(t).to_string());
+                format!("validation of download {id} of job {job} did not finish ({error}); retrying at {when}")
+            }
+            FailureKind::DiskFull | FailureKind::LibraryUnwritable => {
+                format!("download {id} of job {job} paused: {error}; `vfetchctl resume {job}` continues it")
+            }
+        });
+    }
+    Ok(lines)
 }
 
 #[cfg(test)]

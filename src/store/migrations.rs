@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_pick_by_source.sql"),
     include_str!("migrations/003_chunk_sums.sql"),
+    include_str!("migrations/004_failure_kind.sql"),
 ];
 
 /// The schema version this build creates and understands.

@@ -14,6 +14,7 @@ mod hooks;
 mod hostile_clients;
 mod insight;
 mod migration;
+mod outcomes;
 mod packaging;
 mod partial_files;
 mod queue;

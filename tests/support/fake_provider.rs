@@ -629,6 +629,26 @@ impl FakeProvider {
         self.shared.state().faults.clear();
     }
 
+    /// From now on, search results describe that file with a SHA-1 and MD5 that do not match
+    /// the bytes served (Wikimedia publishes the SHA-1, the Archive both).
+    pub fn publish_wrong_checksums(&self, source: Source, id: &str) {
+        let mut state = self.shared.state();
+        let entry = state
+            .videos
+            .iter_mut()
+            .find(|e| e.video.source == source && e.video.id == id)
+            .unwrap_or_else(|| panic!("publish_wrong_checksums: no {source:?} video {id:?}"));
+        let other = b"not the bytes that are served";
+        *entry = Arc::new(Entry {
+            video: entry.video.clone(),
+            num: entry.num,
+            sha256: entry.sha256.clone(),
+            sha1: sha1_hex(other),
+            md5: md5_hex(other),
+            link: entry.link.clone(),
+        });
+    }
+
     /// Future GETs of that file return a different ETag and Last-Modified (same content).
     pub fn change_etag(&self, source: Source, id: &str) {
         let mut state = self.shared.state();

@@ -13,7 +13,7 @@ use crate::store::{downloads, jobs};
 pub async fn status(shared: &Arc<Shared>) -> Result<Response, RpcError> {
     let (counts, problems) = shared
         .store
-        .run(|db| Ok((jobs::count_by_state(db)?, downloads::disk_full(db)?)))
+        .run(|db| Ok((jobs::count_by_state(db)?, downloads::problems(db)?)))
         .await?;
     let config = shared.config();
     let sources = SourceKind::ALL
