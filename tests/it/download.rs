@@ -289,6 +289,13 @@ fn duplicates_and_corrupt_files_are_replaced_by_other_candidates() {
         "harbor night 3",
         3,
     );
+    // Wikimedia's results (the first copy and the corrupt file) must be queued before the
+    // Archive's, or the Archive's copy of the same bytes comes first and the job is done
+    // before the duplicate or the corrupt file is ever picked.
+    provider.fault(FaultRule::always(
+        "/advancedsearch.php",
+        Fault::Latency(Duration::from_millis(500)),
+    ));
     let daemon = daemon_for(
         &provider,
         &["wikimedia", "archive"],
