@@ -20,7 +20,7 @@
 //! killed by the bench's SIGINT/SIGTERM handler; everything lives in one temp directory that is
 //! removed at the end.
 
-#[path = "../../tests/support/fake_provider.rs"]
+#[path = "../../tests/support/fake_provider/mod.rs"]
 mod fake_provider;
 
 // First, so that its `say!` macro is visible in every module below.
