@@ -26,7 +26,10 @@ pub(crate) enum V {
 
 /// Keys that newer or older daemons may not know; dropped (with a notice) if the daemon refuses.
 fn optional_key(key: &str) -> bool {
-    key.ends_with(".rate_limit") || key == "stall_timeout_secs" || key == "per_source_downloads"
+    key.ends_with(".rate_limit")
+        || key == "stall_timeout_secs"
+        || key == "per_source_downloads"
+        || key == "allow_private_addresses"
 }
 
 pub(crate) struct Bins {
