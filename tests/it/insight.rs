@@ -39,12 +39,12 @@ fn run_job(daemon: &Daemon, theme: &str, count: &str) -> i64 {
 fn library() -> (FakeProvider, Daemon, u64) {
     let provider = FakeProvider::start();
     let all = fixtures();
-    for i in 0..3 {
+    for (i, fixture) in all.iter().take(3).enumerate() {
         provider.add(video_from_fixture(
             Source::Wikimedia,
             &format!("Ocean waves {i}.mp4"),
             &format!("ocean waves {i}"),
-            &all[i],
+            fixture,
         ));
     }
     let mut hostile = video_from_fixture(Source::Archive, "ocean-night-0", "ocean night", &all[3]);
