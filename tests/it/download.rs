@@ -8,18 +8,8 @@ use std::time::Duration;
 use crate::support::fake_provider::{
     fixtures, sha256_hex, video_from_fixture, FakeProvider, Fault, FaultRule, Source, Video,
 };
-use crate::support::{add_big, range_starts, sources_config, wait_until, Daemon};
+use crate::support::{add_big, range_starts, wait_until, Daemon};
 use serde_json::Value;
-
-fn daemon_for(provider: &FakeProvider, enabled: &[&str], extra: &str) -> Daemon {
-    let config = sources_config(
-        &provider.base_url(),
-        enabled,
-        provider.api_key(Source::Pexels),
-        provider.api_key(Source::Pixabay),
-    );
-    Daemon::start_with(&format!("{extra}\n{config}"))
-}
 
 fn add_fixture(
     provider: &FakeProvider,
@@ -90,7 +80,7 @@ fn add_wait_fills_the_library_with_validated_byte_identical_files() {
             i,
         ));
     }
-    let daemon = daemon_for(&provider, &["wikimedia", "archive"], "");
+    let daemon = Daemon::for_provider(&provider, &["wikimedia", "archive"], "");
     let out = daemon.ctl(&["add", "sunset timelapse", "5", "--wait"]);
     assert!(
         out.status.success(),
@@ -142,7 +132,7 @@ fn resumes_from_the_stored_offset_after_kill_9_and_ends_byte_identical() {
     let size = video.data.len() as u64;
     // About 4 s for the whole file, so each kill lands mid-transfer.
     provider.fault(FaultRule::always("/files/", Fault::Throttle(size / 4)));
-    let mut daemon = daemon_for(&provider, &["wikimedia"], "");
+    let mut daemon = Daemon::for_provider(&provider, &["wikimedia"], "");
     let id = daemon.add(&["aurora borealis", "1"]);
 
     let mut last = 0;
@@ -177,7 +167,7 @@ fn pause_stops_at_a_clean_offset_and_resume_continues_with_range() {
     let video = add_big(&provider, "Pause big.mp4", "paused river");
     let size = video.data.len() as u64;
     provider.fault(FaultRule::always("/files/", Fault::Throttle(size / 4)));
-    let daemon = daemon_for(&provider, &["wikimedia"], "");
+    let daemon = Daemon::for_provider(&provider, &["wikimedia"], "");
     let id = daemon.add(&["paused river", "1"]);
     wait_for_offset(&daemon, id, size / 5);
     assert_eq!(
@@ -216,7 +206,7 @@ fn an_ignored_range_or_a_changed_file_restarts_from_zero_and_stays_correct() {
         let video = add_big(&provider, &format!("{case}.mp4"), case);
         let size = video.data.len() as u64;
         provider.fault(FaultRule::always("/files/", Fault::Throttle(size / 3)));
-        let daemon = daemon_for(&provider, &["wikimedia"], "");
+        let daemon = Daemon::for_provider(&provider, &["wikimedia"], "");
         let id = daemon.add(&[case, "1"]);
         wait_for_offset(&daemon, id, size / 5);
         daemon.ctl_json(&["pause", &id.to_string()]);
@@ -296,7 +286,7 @@ fn duplicates_and_corrupt_files_are_replaced_by_other_candidates() {
         "/advancedsearch.php",
         Fault::Latency(Duration::from_millis(500)),
     ));
-    let daemon = daemon_for(
+    let daemon = Daemon::for_provider(
         &provider,
         &["wikimedia", "archive"],
         "parallel_downloads = 1\n",
@@ -326,7 +316,7 @@ fn an_oversized_body_is_stopped_and_rejected() {
     huge.data = vec![0u8; 3 << 20];
     provider.add(huge);
     add_fixture(&provider, Source::Pexels, "4243", "glacier 2", 1);
-    let daemon = daemon_for(&provider, &["pexels"], "");
+    let daemon = Daemon::for_provider(&provider, &["pexels"], "");
     let id = daemon.add(&["glacier", "1", "--max-size", "1"]);
     let shown = wait_for_state(&daemon, id, &["done", "failed"], Duration::from_secs(60));
     assert_eq!(shown["job"]["state"], "done", "{shown:#}");
@@ -373,7 +363,7 @@ fn hostile_provider_ids_never_leave_the_library() {
         1,
     );
     add_fixture(&provider, Source::Archive, "..", "breakout 3", 2);
-    let daemon = daemon_for(&provider, &["wikimedia", "archive"], "");
+    let daemon = Daemon::for_provider(&provider, &["wikimedia", "archive"], "");
     let id = daemon.add(&["breakout", "2"]);
     let shown = wait_for_state(&daemon, id, &["done", "failed"], Duration::from_secs(60));
     let library = daemon.dir.path().join("library").canonicalize().unwrap();

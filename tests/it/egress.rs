@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::support::fake_provider::{sha256_hex, FakeProvider, Source, Video};
-use crate::support::{sources_config, wait_until, Daemon};
+use crate::support::{wait_until, Daemon};
 
 /// What the "internal admin" service answers: not a fixture, so it is recognisable anywhere.
 const INTERNAL_BODY: &[u8] = b"internal admin secrets, served as if they were a video";
@@ -109,18 +109,16 @@ fn provider_with_bad_first(link: impl FnOnce(&FakeProvider) -> String) -> (FakeP
 }
 
 fn daemon(provider: &FakeProvider, extra: &str) -> Daemon {
-    let sources = sources_config(
-        &provider.base_url(),
-        &["pexels"],
-        provider.api_key(Source::Pexels),
-        provider.api_key(Source::Pixabay),
-    );
     // One counted failure opens the breaker for ten minutes, so a refusal that counted against
     // the source would show (see the end of config_set_turns_the_guard_off_and_on_…).
-    Daemon::start_with(&format!(
-        "validate = \"off\"\nretry_base_ms = 50\nbreaker_failures = 1\n\
-         breaker_recovery_secs = 600\n{extra}\n{sources}"
-    ))
+    Daemon::for_provider(
+        provider,
+        &["pexels"],
+        &format!(
+            "validate = \"off\"\nretry_base_ms = 50\nbreaker_failures = 1\n\
+             breaker_recovery_secs = 600\n{extra}"
+        ),
+    )
 }
 
 /// Adds a job for two "sunset" videos and waits until it is done or failed.

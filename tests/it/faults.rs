@@ -13,16 +13,6 @@ use serde_json::Value;
 /// Fast retries so fault tests finish quickly.
 const QUICK: &str = "retry_base_ms = 50\n";
 
-fn daemon_for(provider: &FakeProvider, enabled: &[&str], extra: &str) -> Daemon {
-    let config = sources_config(
-        &provider.base_url(),
-        enabled,
-        provider.api_key(Source::Pexels),
-        provider.api_key(Source::Pixabay),
-    );
-    Daemon::start_with(&format!("{QUICK}{extra}\n{config}"))
-}
-
 fn wait_done(daemon: &Daemon, id: i64, limit: Duration) -> Value {
     let mut shown = Value::Null;
     wait_until(limit, "the job to end", || {
@@ -52,7 +42,7 @@ fn three_resets_in_a_row_resume_with_range_and_end_byte_identical() {
     let video = add_big(&provider, "Reset.mp4", "reset river");
     let step = video.data.len() as u64 / 5;
     provider.fault(FaultRule::times("/files/", Fault::ResetAfter(step), 3));
-    let daemon = daemon_for(&provider, &["wikimedia"], "");
+    let daemon = Daemon::for_provider(&provider, &["wikimedia"], QUICK);
     let id = daemon.add(&["reset river", "1"]);
     let shown = wait_done(&daemon, id, Duration::from_secs(60));
     assert_eq!(placed_sha(&shown), sha256_hex(&video.data));
@@ -75,7 +65,7 @@ fn a_truncated_body_is_detected_and_resumed() {
     let video = add_big(&provider, "Short.mp4", "short river");
     let cut = video.data.len() as u64 / 3;
     provider.fault(FaultRule::times("/files/", Fault::TruncateAfter(cut), 1));
-    let daemon = daemon_for(&provider, &["wikimedia"], "");
+    let daemon = Daemon::for_provider(&provider, &["wikimedia"], QUICK);
     let id = daemon.add(&["short river", "1"]);
     let shown = wait_done(&daemon, id, Duration::from_secs(60));
     assert_eq!(placed_sha(&shown), sha256_hex(&video.data));
@@ -87,7 +77,11 @@ fn a_stalled_transfer_times_out_and_is_retried() {
     let provider = FakeProvider::start();
     let video = add_big(&provider, "Stall.mp4", "still lake");
     provider.fault(FaultRule::times("/files/", Fault::StallAfter(100_000), 1));
-    let daemon = daemon_for(&provider, &["wikimedia"], "stall_timeout_secs = 1\n");
+    let daemon = Daemon::for_provider(
+        &provider,
+        &["wikimedia"],
+        &format!("{QUICK}stall_timeout_secs = 1\n"),
+    );
     let started = Instant::now();
     let id = daemon.add(&["still lake", "1"]);
     let shown = wait_done(&daemon, id, Duration::from_secs(60));
@@ -112,7 +106,7 @@ fn retry_after_holds_the_next_request_back() {
         },
         1,
     ));
-    let daemon = daemon_for(&provider, &["wikimedia"], "");
+    let daemon = Daemon::for_provider(&provider, &["wikimedia"], QUICK);
     let id = daemon.add(&["polar night", "1"]);
     wait_done(&daemon, id, Duration::from_secs(30));
     let searches = provider.requests_to("/w/api.php");
@@ -155,7 +149,11 @@ fn five_failures_open_the_breaker_until_a_trial_succeeds_while_others_carry_on()
     // Archive files trickle, so its downloads overlap the breaker's open time.
     provider.fault(FaultRule::always("/files/archive", Fault::Throttle(20_000)));
     let extra = "breaker_failures = 5\nbreaker_recovery_secs = 2\ndownload_tries = 20\nper_source_downloads = 1\n";
-    let daemon = daemon_for(&provider, &["wikimedia", "archive"], extra);
+    let daemon = Daemon::for_provider(
+        &provider,
+        &["wikimedia", "archive"],
+        &format!("{QUICK}{extra}"),
+    );
     let id = daemon.add(&["dune sea", "5"]);
 
     let mut opened_seen = false;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::support::fake_provider::{
     fixtures, sha256_hex, video_from_fixture, FakeProvider, Source,
 };
-use crate::support::{sources_config, wait_until, Daemon};
+use crate::support::{wait_until, Daemon};
 use serde_json::Value;
 
 fn provider_with(n: usize, theme: &str) -> FakeProvider {
@@ -24,13 +24,6 @@ fn provider_with(n: usize, theme: &str) -> FakeProvider {
     provider
 }
 
-fn daemon(provider: &FakeProvider, hooks: &str) -> Daemon {
-    Daemon::start_with(&format!(
-        "{hooks}\n{}",
-        sources_config(&provider.base_url(), &["wikimedia"], "", "")
-    ))
-}
-
 #[test]
 fn the_program_gets_the_download_as_json_and_in_its_environment() {
     let provider = provider_with(2, "hooked");
@@ -39,7 +32,7 @@ fn the_program_gets_the_download_as_json_and_in_its_environment() {
     let hooks = format!(
         "on_complete = [\"/bin/sh\", \"-c\", \"cat > {dir}/$VFETCH_DOWNLOAD_ID.json; printf %s \\\"$VFETCH_SHA256\\\" > {dir}/$VFETCH_DOWNLOAD_ID.sha\"]\n"
     );
-    let daemon = daemon(&provider, &hooks);
+    let daemon = Daemon::for_provider(&provider, &["wikimedia"], &hooks);
     let result = daemon.ctl(&["add", "hooked", "2", "--wait"]);
     assert!(result.status.success(), "{}", daemon.log());
     wait_until(Duration::from_secs(10), "both hooks", || {
@@ -67,8 +60,9 @@ fn the_program_gets_the_download_as_json_and_in_its_environment() {
 #[test]
 fn a_hanging_hook_is_killed_after_its_timeout() {
     let provider = provider_with(1, "hanging");
-    let daemon = daemon(
+    let daemon = Daemon::for_provider(
         &provider,
+        &["wikimedia"],
         "on_complete = [\"/bin/sleep\", \"107.25\"]\nhook_timeout_secs = 1\n",
     );
     assert!(daemon
@@ -120,7 +114,11 @@ fn the_webhook_receives_the_post() {
             stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
         let _ = tx.send((head, body));
     });
-    let daemon = daemon(&provider, &format!("webhook_url = \"{url}\"\n"));
+    let daemon = Daemon::for_provider(
+        &provider,
+        &["wikimedia"],
+        &format!("webhook_url = \"{url}\"\n"),
+    );
     assert!(daemon
         .ctl(&["add", "posted", "1", "--wait"])
         .status

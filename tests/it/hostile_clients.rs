@@ -317,8 +317,7 @@ fn hostile_library() -> (FakeProvider, Daemon) {
     video.title = format!("hostile {HOSTILE}");
     video.author = HOSTILE.to_string();
     provider.add(video);
-    let config = sources_config(&provider.base_url(), &["archive"], "", "");
-    let daemon = Daemon::start_with(&format!("retry_base_ms = 50\n{config}"));
+    let daemon = Daemon::for_provider(&provider, &["archive"], "retry_base_ms = 50\n");
     let out = daemon.ctl(&["add", "hostile", "1", "--wait"]);
     assert!(
         out.status.success(),

@@ -10,16 +10,11 @@ use crate::support::fake_provider::{
     fixtures, video_from_fixture, FakeProvider, Fault, FaultRule, Source,
 };
 use crate::support::frames::{handshake, read_response, write_frame};
-use crate::support::{big_video, bin, sources_config, wait_until, Daemon};
+use crate::support::{big_video, bin, wait_until, Daemon};
 use serde_json::Value;
 use vfetch::protocol::{self, Request, Response};
 
 const HOSTILE_TITLE: &str = "=HYPERLINK(\"http://evil\"), \"quoted\"\nsecond line";
-
-fn daemon_for(provider: &FakeProvider, extra: &str) -> Daemon {
-    let config = sources_config(&provider.base_url(), &["wikimedia", "archive"], "", "");
-    Daemon::start_with(&format!("retry_base_ms = 50\n{extra}\n{config}"))
-}
 
 fn run_job(daemon: &Daemon, theme: &str, count: &str) -> i64 {
     let out = daemon.ctl(&["add", theme, count, "--wait", "--json"]);
@@ -58,7 +53,7 @@ fn library() -> (FakeProvider, Daemon, u64) {
         &all[4],
     ));
     let bytes: u64 = all[..5].iter().map(|f| f.data.len() as u64).sum();
-    let daemon = daemon_for(&provider, "");
+    let daemon = Daemon::for_provider(&provider, &["wikimedia", "archive"], "retry_base_ms = 50\n");
     run_job(&daemon, "ocean waves", "3");
     run_job(&daemon, "ocean night", "2");
     (provider, daemon, bytes)
@@ -285,7 +280,7 @@ fn watch_json_streams_progress_then_states_and_a_stuck_subscriber_slows_nothing(
     let size = video.data.len() as u64;
     provider.add(video);
     provider.fault(FaultRule::always("/files/", Fault::Throttle(size / 2)));
-    let daemon = daemon_for(&provider, "");
+    let daemon = Daemon::for_provider(&provider, &["wikimedia", "archive"], "retry_base_ms = 50\n");
 
     // A subscriber that never reads.
     let mut stuck: UnixStream = handshake(&daemon.socket);

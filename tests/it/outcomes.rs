@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::support::fake_provider::{sha256_hex, FakeProvider, Source, Video};
-use crate::support::{add_big, sources_config, wait_until, Daemon};
+use crate::support::{add_big, wait_until, Daemon};
 use serde_json::Value;
 
 /// Fast retries and a short ffprobe timeout, so the settling takes seconds.
@@ -75,9 +75,9 @@ fn alive(pid: i32) -> bool {
     !matches!(state.and_then(|s| s.chars().next()), Some('Z' | 'X'))
 }
 
+/// A daemon searching only Wikimedia at `provider`, retrying quickly, with `extra` config.
 fn daemon_with(provider: &FakeProvider, extra: &str) -> Daemon {
-    let config = sources_config(&provider.base_url(), &["wikimedia"], "", "");
-    Daemon::start_with(&format!("{QUICK}{extra}\n{config}"))
+    Daemon::for_provider(provider, &["wikimedia"], &format!("{QUICK}{extra}"))
 }
 
 fn hung_config(probe: &HungProbe, mode: &str, timeout_secs: u32) -> String {

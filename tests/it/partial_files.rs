@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::support::fake_provider::{
     fixtures, sha256_hex, video_from_fixture, FakeProvider, Fault, FaultRule, Source, Video,
 };
-use crate::support::{big_video, range_starts, sources_config, wait_until, Daemon};
+use crate::support::{big_video, range_starts, wait_until, Daemon};
 use serde_json::Value;
 
 /// The size of a checksummed chunk (the daemon's `CHUNK_BYTES`).
@@ -82,13 +82,7 @@ fn a_partial_file_damaged_while_stopped_is_cut_back_to_its_last_good_chunk() {
     let size = video.data.len() as u64;
     // About 5 s for the whole file, so the kill lands mid-transfer.
     provider.fault(FaultRule::always("/files/", Fault::Throttle(size / 5)));
-    let config = sources_config(
-        &provider.base_url(),
-        &["pexels"],
-        provider.api_key(Source::Pexels),
-        provider.api_key(Source::Pixabay),
-    );
-    let mut daemon = Daemon::start_with(&format!("retry_base_ms = 50\n{config}"));
+    let mut daemon = Daemon::for_provider(&provider, &["pexels"], "retry_base_ms = 50\n");
     let job = daemon.add(&["tampered glacier", "1"]);
 
     wait_until(Duration::from_secs(30), "2 MiB stored", || {

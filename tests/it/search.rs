@@ -10,16 +10,6 @@ use serde_json::Value;
 
 const ALL: [&str; 4] = ["pexels", "pixabay", "wikimedia", "archive"];
 
-fn daemon_for(provider: &FakeProvider, enabled: &[&str]) -> Daemon {
-    let config = sources_config(
-        &provider.base_url(),
-        enabled,
-        provider.api_key(Source::Pexels),
-        provider.api_key(Source::Pixabay),
-    );
-    Daemon::start_with(&config)
-}
-
 fn candidates(daemon: &Daemon, id: i64) -> Vec<Value> {
     daemon.show(id)["candidates"]
         .as_array()
@@ -63,7 +53,7 @@ fn each_source_alone_yields_candidates_with_full_attribution() {
     for (name, source) in ALL.iter().zip(Source::ALL) {
         let provider = FakeProvider::start();
         provider.add_fixtures(source, "ocean waves", 6);
-        let daemon = daemon_for(&provider, &[name]);
+        let daemon = Daemon::for_provider(&provider, &[name], "");
         let id = daemon.add(&["ocean waves", "5"]);
         let shown = wait_for_candidates(&daemon, id, 5);
         let found = shown["candidates"].as_array().expect("candidates");
@@ -113,7 +103,7 @@ fn sources_are_searched_concurrently() {
     ] {
         provider.fault(FaultRule::always(path, Fault::Latency(latency)));
     }
-    let daemon = daemon_for(&provider, &ALL);
+    let daemon = Daemon::for_provider(&provider, &ALL, "");
     let started = Instant::now();
     let id = daemon.add(&["city lights", "8"]);
     wait_until(
@@ -149,7 +139,7 @@ fn sources_are_searched_concurrently() {
 fn every_filter_removes_what_it_should() {
     let provider = FakeProvider::start();
     let all = fixtures();
-    let daemon = daemon_for(&provider, &["wikimedia"]);
+    let daemon = Daemon::for_provider(&provider, &["wikimedia"], "");
     // (theme, add args, predicate every candidate must meet)
     type Check = fn(&Value) -> bool;
     let cases: Vec<(&str, Vec<&str>, Check)> = vec![
@@ -238,7 +228,7 @@ fn malformed_responses_are_per_source_errors_and_the_job_goes_on() {
         add_videos(&provider, Source::Archive, "forest rain", &[0, 1, 2]);
         add_videos(&provider, Source::Wikimedia, "forest rain", &[3, 4]);
         provider.fault(FaultRule::always("/w/api.php", fault));
-        let daemon = daemon_for(&provider, &["wikimedia", "archive"]);
+        let daemon = Daemon::for_provider(&provider, &["wikimedia", "archive"], "");
         let id = daemon.add(&["forest rain", "2"]);
         let shown = wait_for_candidates(&daemon, id, 2);
         let mut errors = Vec::new();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::support::fake_provider::{
     fixtures, sha256_hex, video_from_fixture, FakeProvider, Fault, FaultRule, Source,
 };
-use crate::support::{sources_config, Daemon};
+use crate::support::Daemon;
 use serde_json::Value;
 
 /// A small deterministic generator, so a failing run can be replayed.
@@ -86,15 +86,11 @@ fn thirty_jobs_survive_random_faults_and_three_kills() {
     );
     provider.fault(FaultRule::always("/files/", Fault::Throttle(60_000)));
 
-    let config = sources_config(
-        &provider.base_url(),
+    let mut daemon = Daemon::for_provider(
+        &provider,
         &["wikimedia", "archive", "pexels"],
-        provider.api_key(Source::Pexels),
-        "",
+        "retry_base_ms = 50\nvalidate = \"off\"\nparallel_downloads = 6\nbreaker_failures = 50\n",
     );
-    let mut daemon = Daemon::start_with(&format!(
-        "retry_base_ms = 50\nvalidate = \"off\"\nparallel_downloads = 6\nbreaker_failures = 50\n{config}"
-    ));
     let mut ids = Vec::new();
     for job in 0..30 {
         ids.push(daemon.add(&[&format!("soak-{job:02}"), "2", "-p", &(job % 3).to_string()]));

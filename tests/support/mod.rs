@@ -157,6 +157,22 @@ impl Daemon {
         daemon
     }
 
+    /// Starts a daemon whose sources all point at `provider` (with the keys it expects), only
+    /// `enabled` ones switched on; `extra_toml` goes before the `[sources.*]` sections.
+    pub fn for_provider(
+        provider: &fake_provider::FakeProvider,
+        enabled: &[&str],
+        extra_toml: &str,
+    ) -> Daemon {
+        let sources = sources_config(
+            &provider.base_url(),
+            enabled,
+            provider.api_key(fake_provider::Source::Pexels),
+            provider.api_key(fake_provider::Source::Pixabay),
+        );
+        Daemon::start_with(&format!("{extra_toml}\n{sources}"))
+    }
+
     /// Writes the config and directories but does not start the process.
     pub fn configure(extra_toml: &str) -> Daemon {
         let dir = tempfile::tempdir().expect("temp dir");
