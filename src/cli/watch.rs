@@ -9,7 +9,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::render::human_bytes;
 use crate::download::DownloadId;
 use crate::job::{Job, JobId};
-use crate::protocol::Event;
+use crate::protocol::{BreakerChange, Event, Progress, RateLimited};
 
 /// How events are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +107,7 @@ impl Watch {
                     d.id, d.source, d.source_id, d.state
                 );
             }
-            Event::Breaker { source, state, .. } => {
+            Event::Breaker(BreakerChange { source, state, .. }) => {
                 println!("source {source}: breaker {}", state.as_str())
             }
             Event::Retry {
@@ -116,23 +116,23 @@ impl Watch {
                 error,
                 ..
             } => println!("retry {source} (attempt {attempt}): {error}"),
-            Event::RateLimited { source, wait_ms } => {
+            Event::RateLimited(RateLimited { source, wait_ms }) => {
                 println!("source {source}: rate limited for {wait_ms} ms")
             }
             Event::Lagged { dropped } => println!("({dropped} progress updates skipped)"),
-            Event::Progress { .. } => {}
+            Event::Progress(_) => {}
         }
     }
 
     fn bars(&mut self, event: &Event) {
         match event {
-            Event::Progress {
+            Event::Progress(Progress {
                 download,
                 bytes,
                 total,
                 speed,
                 ..
-            } => {
+            }) => {
                 let bar = self.bar(*download, *total);
                 bar.set_position(*bytes);
                 self.speeds.insert(*download, *speed);
