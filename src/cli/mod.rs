@@ -16,7 +16,12 @@ pub async fn run(cli: Cli) -> Exit {
     match commands::execute(cli).await {
         Ok(exit) => exit,
         Err(failure) => {
-            eprintln!("vfetchctl: error: {failure}");
+            // Messages can echo a provider's or a user's text: one line, nothing that acts on
+            // the terminal.
+            eprintln!(
+                "vfetchctl: error: {}",
+                crate::text::escaped(&failure.to_string())
+            );
             failure.exit()
         }
     }

@@ -1,4 +1,12 @@
 //! How answers look: aligned tables for people, JSON for scripts. Nothing here talks to the daemon.
+//!
+//! Text that came from a provider or a user (themes, ids, paths, errors, settings) is hostile:
+//! for people it is shown through [`text::escaped`], so escape sequences, line breaks and bidi
+//! overrides appear as visible escapes instead of acting on the terminal. JSON keeps the data,
+//! and on a terminal writes the characters a terminal would obey as JSON escapes (as `export`
+//! does). Text quoted with `{:?}` is escaped by Rust's `Debug` already.
+
+use std::io::IsTerminal;
 
 use comfy_table::{presets, ContentArrangement, Table};
 use serde::Serialize;
@@ -6,13 +14,32 @@ use serde::Serialize;
 use crate::insight::{CleanupReport, HistoryRow, Stats, ThemeCount};
 use crate::job::Job;
 use crate::protocol::{JobDetail, Setting, StatusView};
+use crate::text;
 
 fn print_json<T: Serialize + ?Sized>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
+        Ok(json) => println!("{}", json_for_stdout(&json)),
         // Our own types always serialise; if one ever does not, say so rather than print nothing.
         Err(e) => eprintln!("vfetchctl: error: cannot render JSON: {e}"),
     }
+}
+
+/// JSON text as serde_json wrote it (C0 controls inside strings are escaped), made safe for
+/// stdout: unchanged into a pipe or file; on a terminal, DEL, C1 and bidi controls become
+/// `\uXXXX` escapes, the same data. Line by line, since pretty JSON's line breaks are its own.
+pub fn json_for_stdout(json: &str) -> String {
+    if !std::io::stdout().is_terminal() {
+        return json.to_string();
+    }
+    json.split('\n')
+        .map(text::json_for_terminal)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Untrusted text for a person: dangerous characters as visible escapes.
+fn shown(value: &str) -> String {
+    text::escaped(value).into_owned()
 }
 
 fn table(header: &[&str]) -> Table {
@@ -56,7 +83,7 @@ pub fn job_finished(job: &Job, json: bool) {
         job.id, job.state, job.done, job.count, job.theme
     );
     for error in &job.errors {
-        println!("  {error}");
+        println!("  {}", text::escaped(error));
     }
 }
 
@@ -77,7 +104,7 @@ pub fn job_list(jobs: &[Job], json: bool) {
             job.priority.to_string(),
             job.state.to_string(),
             format!("{}/{}", job.done, job.count),
-            job.theme.clone(),
+            shown(&job.theme),
             job.created_at.to_string(),
         ]);
     }
@@ -152,7 +179,7 @@ pub fn job_detail(detail: &JobDetail, json: bool) {
         println!("{key:>12}  {value}");
     }
     for error in &job.errors {
-        println!("{:>12}  {error}", "error");
+        println!("{:>12}  {}", "error", text::escaped(error));
     }
     if detail.downloads.is_empty() {
         println!("\nno downloads yet");
@@ -174,7 +201,7 @@ pub fn job_detail(detail: &JobDetail, json: bool) {
         };
         t.add_row(vec![
             d.id.to_string(),
-            format!("{}:{}", d.source, d.source_id),
+            format!("{}:{}", d.source, text::escaped(&d.source_id)),
             d.state.to_string(),
             bytes,
             d.speed
@@ -185,8 +212,9 @@ pub fn job_detail(detail: &JobDetail, json: bool) {
                 .map(|h| h.chars().take(12).collect())
                 .unwrap_or_default(),
             d.path
-                .clone()
-                .or_else(|| d.error.clone())
+                .as_deref()
+                .or(d.error.as_deref())
+                .map(shown)
                 .unwrap_or_default(),
         ]);
     }
@@ -204,7 +232,11 @@ pub fn settings(settings: &[Setting], all: bool, json: bool) {
     }
     for s in settings {
         let mark = if s.runtime { "  (runtime)" } else { "" };
-        println!("{} = {}{mark}", s.key, s.value);
+        println!(
+            "{} = {}{mark}",
+            text::escaped(&s.key),
+            text::escaped(&s.value)
+        );
     }
 }
 
@@ -229,9 +261,9 @@ pub fn status(status: &StatusView, json: bool) {
             humantime::format_duration(std::time::Duration::from_secs(status.uptime_secs))
                 .to_string(),
         ),
-        ("socket", status.socket.clone()),
-        ("database", status.database.clone()),
-        ("library", status.library_dir.clone()),
+        ("socket", shown(&status.socket)),
+        ("database", shown(&status.database)),
+        ("library", shown(&status.library_dir)),
         (
             "downloads",
             format!(
@@ -246,18 +278,18 @@ pub fn status(status: &StatusView, json: bool) {
     let jobs: Vec<String> = status
         .jobs
         .iter()
-        .map(|(state, n)| format!("{state} {n}"))
+        .map(|(state, n)| format!("{} {n}", text::escaped(state)))
         .collect();
     println!("{:>10}  {}", "jobs", jobs.join(", "));
     for problem in &status.problems {
-        println!("{:>10}  {problem}", "problem");
+        println!("{:>10}  {}", "problem", text::escaped(problem));
     }
     let mut t = table(&["SOURCE", "STATE", "BASE URL"]);
     for source in &status.sources {
         t.add_row(vec![
             source.source.to_string(),
-            source.state.clone(),
-            source.base_url.clone(),
+            shown(&source.state),
+            shown(&source.base_url),
         ]);
     }
     println!("\n{t}");
@@ -295,7 +327,7 @@ pub fn stats(stats: &Stats, json: bool) {
     let mut sources = table(&["SOURCE", "DOWNLOADS", "DONE", "BYTES"]);
     for s in &stats.per_source {
         sources.add_row(vec![
-            s.source.clone(),
+            shown(&s.source),
             s.downloads.to_string(),
             s.done.to_string(),
             human_bytes(s.bytes),
@@ -312,7 +344,7 @@ pub fn stats(stats: &Stats, json: bool) {
     ]);
     for (label, t) in &stats.periods {
         periods.add_row(vec![
-            label.clone(),
+            shown(label),
             t.downloads.to_string(),
             t.done.to_string(),
             t.failed.to_string(),
@@ -347,14 +379,19 @@ pub fn history(rows: &[HistoryRow], json: bool) {
         t.add_row(vec![
             r.finished_at.to_string(),
             r.job.to_string(),
-            r.theme.clone(),
-            format!("{}:{}", r.source, r.source_id),
-            r.state.clone(),
+            shown(&r.theme),
+            format!(
+                "{}:{}",
+                text::escaped(&r.source),
+                text::escaped(&r.source_id)
+            ),
+            shown(&r.state),
             human_bytes(r.bytes),
             speed(r.speed),
             r.path
-                .clone()
-                .or_else(|| r.error.clone())
+                .as_deref()
+                .or(r.error.as_deref())
+                .map(shown)
                 .unwrap_or_default(),
         ]);
     }
@@ -370,7 +407,7 @@ pub fn themes(rows: &[ThemeCount], json: bool) {
     let mut t = table(&["THEME", "SEARCHES", "LAST USED"]);
     for r in rows {
         t.add_row(vec![
-            r.theme.clone(),
+            shown(&r.theme),
             r.searches.to_string(),
             r.last_used.to_string(),
         ]);
@@ -396,7 +433,7 @@ pub fn cleanup(report: &CleanupReport, json: bool) {
         report.searches
     );
     for path in report.staging_files.iter().chain(&report.library_files) {
-        println!("  {verb} {path}");
+        println!("  {verb} {}", text::escaped(path));
     }
 }
 

@@ -1,15 +1,17 @@
 //! Following the event stream: progress bars on a terminal, JSON lines for scripts, plain
-//! lines otherwise.
+//! lines otherwise. Provider text in events (ids, paths, errors) is shown escaped, as in
+//! `render`.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::render::human_bytes;
+use super::render::{human_bytes, json_for_stdout};
 use crate::download::DownloadId;
 use crate::job::{Job, JobId};
-use crate::protocol::Event;
+use crate::protocol::{BreakerChange, Event, Progress, RateLimited};
+use crate::text;
 
 /// How events are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,10 +72,14 @@ impl Watch {
     pub fn show(&mut self, event: &Event) -> Option<Job> {
         match self.view {
             View::Json => match serde_json::to_string(event) {
-                Ok(line) => println!("{line}"),
+                Ok(line) => println!("{}", json_for_stdout(&line)),
                 Err(e) => eprintln!("vfetchctl: error: cannot render event: {e}"),
             },
-            View::Plain => self.plain(event),
+            View::Plain => {
+                if let Some(line) = plain_line(event) {
+                    println!("{line}");
+                }
+            }
             View::Bars => self.bars(event),
             View::Quiet => {}
         }
@@ -93,46 +99,15 @@ impl Watch {
         self.summary.finish_and_clear();
     }
 
-    fn plain(&self, event: &Event) {
-        match event {
-            Event::Job(j) => println!("job {}: {} ({}/{})", j.id, j.state, j.done, j.count),
-            Event::Download(d) => {
-                let detail = d
-                    .path
-                    .clone()
-                    .or_else(|| d.error.clone())
-                    .unwrap_or_default();
-                println!(
-                    "download {} {}:{}: {} {detail}",
-                    d.id, d.source, d.source_id, d.state
-                );
-            }
-            Event::Breaker { source, state, .. } => {
-                println!("source {source}: breaker {}", state.as_str())
-            }
-            Event::Retry {
-                source,
-                attempt,
-                error,
-                ..
-            } => println!("retry {source} (attempt {attempt}): {error}"),
-            Event::RateLimited { source, wait_ms } => {
-                println!("source {source}: rate limited for {wait_ms} ms")
-            }
-            Event::Lagged { dropped } => println!("({dropped} progress updates skipped)"),
-            Event::Progress { .. } => {}
-        }
-    }
-
     fn bars(&mut self, event: &Event) {
         match event {
-            Event::Progress {
+            Event::Progress(Progress {
                 download,
                 bytes,
                 total,
                 speed,
                 ..
-            } => {
+            }) => {
                 let bar = self.bar(*download, *total);
                 bar.set_position(*bytes);
                 self.speeds.insert(*download, *speed);
@@ -152,7 +127,10 @@ impl Watch {
                 bar.set_prefix(format!(
                     "{}:{}",
                     d.source,
-                    d.source_id.chars().take(24).collect::<String>()
+                    text::escaped(&d.source_id)
+                        .chars()
+                        .take(24)
+                        .collect::<String>()
                 ));
                 if d.state.is_terminal() {
                     bar.finish_with_message(d.state.to_string());
@@ -184,5 +162,68 @@ impl Watch {
         bar.set_prefix(format!("download {id}"));
         self.bars.insert(id, bar.clone());
         bar
+    }
+}
+
+/// The line a plain view prints for `event`, if any; provider text in it escaped.
+fn plain_line(event: &Event) -> Option<String> {
+    Some(match event {
+        Event::Job(j) => format!("job {}: {} ({}/{})", j.id, j.state, j.done, j.count),
+        Event::Download(d) => {
+            let detail = d.path.as_deref().or(d.error.as_deref()).unwrap_or_default();
+            format!(
+                "download {} {}:{}: {} {}",
+                d.id,
+                d.source,
+                text::escaped(&d.source_id),
+                d.state,
+                text::escaped(detail)
+            )
+        }
+        Event::Breaker(BreakerChange { source, state, .. }) => {
+            format!("source {source}: breaker {}", state.as_str())
+        }
+        Event::Retry {
+            source,
+            attempt,
+            error,
+            ..
+        } => format!(
+            "retry {source} (attempt {attempt}): {}",
+            text::escaped(error)
+        ),
+        Event::RateLimited(RateLimited { source, wait_ms }) => {
+            format!("source {source}: rate limited for {wait_ms} ms")
+        }
+        Event::Lagged { dropped } => format!("({dropped} progress updates skipped)"),
+        Event::Progress(_) => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_line;
+    use crate::protocol::Event;
+    use crate::source_kind::SourceKind;
+
+    #[test]
+    fn plain_lines_show_provider_text_escaped() {
+        let retry = Event::Retry {
+            source: SourceKind::Archive,
+            job: None,
+            download: None,
+            attempt: 2,
+            wait_ms: 100,
+            error: "HTTP 500: \x1b]0;pwned\x07\u{202e}gpj.exe\nforged".to_string(),
+        };
+        let line = plain_line(&retry).expect("a line");
+        assert_eq!(
+            line,
+            "retry archive (attempt 2): HTTP 500: \\x1b]0;pwned\\x07\\u{202e}gpj.exe\\nforged"
+        );
+        assert_eq!(
+            plain_line(&Event::Lagged { dropped: 3 }).as_deref(),
+            Some("(3 progress updates skipped)")
+        );
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use super::Shared;
-use crate::protocol::Event;
+use crate::protocol::{Event, Progress};
 
 /// How often progress is published.
 pub const TICK: Duration = Duration::from_millis(250);
@@ -26,12 +26,14 @@ pub fn start(shared: Arc<Shared>) -> JoinHandle<()> {
             let ticks: Vec<Event> = shared
                 .running()
                 .iter()
-                .map(|(id, r)| Event::Progress {
-                    download: *id,
-                    job: r.job,
-                    bytes: r.received.load(Ordering::Relaxed),
-                    total: None,
-                    speed: r.speed(),
+                .map(|(id, r)| {
+                    Event::from(Progress {
+                        download: *id,
+                        job: r.job,
+                        bytes: r.received.load(Ordering::Relaxed),
+                        total: None,
+                        speed: r.speed(),
+                    })
                 })
                 .collect();
             for tick in ticks {

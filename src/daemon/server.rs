@@ -342,11 +342,11 @@ async fn fill(
                         if let Some(i) = b
                             .events
                             .iter()
-                            .position(|e| matches!(e, Event::Progress { .. }))
+                            .position(|e| matches!(e, Event::Progress(_)))
                         {
                             b.events.remove(i);
                             b.dropped += 1;
-                        } else if matches!(event, Event::Progress { .. }) {
+                        } else if matches!(event, Event::Progress(_)) {
                             b.dropped += 1;
                             continue;
                         }
@@ -370,13 +370,10 @@ fn concerns(event: &Event, job: Option<JobId>) -> bool {
         (_, None) => true,
         (Event::Job(j), Some(id)) => j.id == id,
         (Event::Download(d), Some(id)) => d.job_id == id,
-        (Event::Progress { job, .. }, Some(id)) => *job == id,
+        (Event::Progress(p), Some(id)) => p.job == id,
         (Event::Retry { job: Some(j), .. }, Some(id)) => *j == id,
         (
-            Event::Lagged { .. }
-            | Event::Breaker { .. }
-            | Event::RateLimited { .. }
-            | Event::Retry { .. },
+            Event::Lagged { .. } | Event::Breaker(_) | Event::RateLimited(_) | Event::Retry { .. },
             _,
         ) => true,
     }

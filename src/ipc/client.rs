@@ -10,7 +10,9 @@ use interprocess::local_socket::GenericFilePath;
 use thiserror::Error;
 
 use super::{Connection, IpcError};
-use crate::protocol::{Event, Hello, HelloReply, Request, Response, RpcError, PROTOCOL_VERSION};
+use crate::protocol::{
+    Answer, Event, Hello, HelloReply, Request, Response, RpcError, PROTOCOL_VERSION,
+};
 
 /// How long a client waits for any single answer before calling the daemon stuck.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -129,6 +131,13 @@ impl Client {
             Some(response) => Ok(response),
             None => Err(IpcError::Closed.into()),
         }
+    }
+
+    /// Sends one request and returns the answer of the kind `T` it expects; an answer of any
+    /// other kind is [`ClientError::Unexpected`].
+    pub async fn call<T: Answer>(&mut self, request: &Request) -> Result<T, ClientError> {
+        T::from_response(self.request(request).await?)
+            .map_err(|other| ClientError::Unexpected(format!("{other:?}")))
     }
 
     /// The next frame of a streamed answer (after [`Client::request`] returned its first).

@@ -41,8 +41,16 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::breaker::BreakerState;
+    use crate::download::DownloadId;
+    use crate::insight::Period;
     use crate::job::{JobId, JobOptions, NewJob, Quality};
-    use crate::protocol::{Hello, Request, Target};
+    use crate::protocol::{
+        BreakerChange, ConfigSet, Event, Hello, Progress, RateLimited, Request, SetPriority,
+        StatsQuery, Target, ThemesQuery,
+    };
+    use crate::source_kind::SourceKind;
+    use serde::Serialize;
 
     #[test]
     fn requests_round_trip() {
@@ -57,10 +65,10 @@ mod tests {
                 },
             }),
             Request::Pause(Target::All),
-            Request::SetPriority {
+            Request::SetPriority(SetPriority {
                 id: JobId(7),
                 priority: 9,
-            },
+            }),
         ];
         for request in requests {
             let bytes = encode(&request).unwrap();
@@ -91,5 +99,148 @@ mod tests {
             decode::<Request>(&bytes),
             Err(CodecError::Trailing(1))
         ));
+    }
+
+    /// `Request` as it was before its variants wrapped structs; only the index of each variant
+    /// matters to the wire, so the others are placeholders.
+    #[derive(Serialize)]
+    enum LooseRequest {
+        _Add,
+        _List,
+        _Show,
+        _Pause,
+        _Resume,
+        _Cancel,
+        SetPriority { id: JobId, priority: i32 },
+        _Status,
+        _Shutdown,
+        _ConfigGet,
+        ConfigSet { key: String, value: String },
+        _ConfigUnset,
+        Stats { days: u32, by: Period },
+        _History,
+        Themes { prefix: String, limit: u32 },
+    }
+
+    /// `Event` as it was before; JSON names variants, so these keep their names.
+    #[derive(Serialize)]
+    enum LooseEvent {
+        _Job,
+        _Download,
+        Progress {
+            download: DownloadId,
+            job: JobId,
+            bytes: u64,
+            total: Option<u64>,
+            speed: f64,
+        },
+        _Lagged,
+        Breaker {
+            source: SourceKind,
+            state: BreakerState,
+            next_trial_secs: Option<u64>,
+        },
+        RateLimited {
+            source: SourceKind,
+            wait_ms: u64,
+        },
+    }
+
+    #[test]
+    fn wrapping_fields_in_structs_left_the_bytes_and_the_json_as_they_were() {
+        // So PROTOCOL_VERSION stands, and `watch --json` prints the same lines.
+        let pairs = [
+            (
+                encode(&Request::from(SetPriority {
+                    id: JobId(7),
+                    priority: -3,
+                })),
+                encode(&LooseRequest::SetPriority {
+                    id: JobId(7),
+                    priority: -3,
+                }),
+            ),
+            (
+                encode(&Request::from(ConfigSet {
+                    key: "k".into(),
+                    value: "v".into(),
+                })),
+                encode(&LooseRequest::ConfigSet {
+                    key: "k".into(),
+                    value: "v".into(),
+                }),
+            ),
+            (
+                encode(&Request::from(StatsQuery {
+                    days: 30,
+                    by: Period::Week,
+                })),
+                encode(&LooseRequest::Stats {
+                    days: 30,
+                    by: Period::Week,
+                }),
+            ),
+            (
+                encode(&Request::from(ThemesQuery {
+                    prefix: "sun".into(),
+                    limit: 10,
+                })),
+                encode(&LooseRequest::Themes {
+                    prefix: "sun".into(),
+                    limit: 10,
+                }),
+            ),
+        ];
+        for (new, old) in pairs {
+            assert_eq!(new.unwrap(), old.unwrap());
+        }
+
+        let events = [
+            (
+                Event::from(Progress {
+                    download: DownloadId(4),
+                    job: JobId(2),
+                    bytes: 10,
+                    total: Some(20),
+                    speed: 1.5,
+                }),
+                LooseEvent::Progress {
+                    download: DownloadId(4),
+                    job: JobId(2),
+                    bytes: 10,
+                    total: Some(20),
+                    speed: 1.5,
+                },
+            ),
+            (
+                Event::from(BreakerChange {
+                    source: SourceKind::Pexels,
+                    state: BreakerState::Open,
+                    next_trial_secs: Some(30),
+                }),
+                LooseEvent::Breaker {
+                    source: SourceKind::Pexels,
+                    state: BreakerState::Open,
+                    next_trial_secs: Some(30),
+                },
+            ),
+            (
+                Event::from(RateLimited {
+                    source: SourceKind::Archive,
+                    wait_ms: 250,
+                }),
+                LooseEvent::RateLimited {
+                    source: SourceKind::Archive,
+                    wait_ms: 250,
+                },
+            ),
+        ];
+        for (new, old) in events {
+            assert_eq!(encode(&new).unwrap(), encode(&old).unwrap());
+            assert_eq!(
+                serde_json::to_string(&new).unwrap(),
+                serde_json::to_string(&old).unwrap()
+            );
+        }
     }
 }

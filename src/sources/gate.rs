@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
 use crate::breaker::{Breaker, BreakerPolicy, BreakerState};
-use crate::protocol::Event;
+use crate::protocol::{BreakerChange, Event, RateLimited};
 use crate::ratelimit::Window;
 use crate::source_kind::SourceKind;
 use crate::store::{ratelimits, Store, StoreError};
@@ -111,10 +111,10 @@ impl Gate {
                     self.rate_waits
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     tracing::info!(source = %source, wait_ms = wait.as_millis() as u64, "rate limit reached; waiting for the window");
-                    let _ = self.events.send(Event::RateLimited {
+                    let _ = self.events.send(Event::from(RateLimited {
                         source,
                         wait_ms: wait.as_millis() as u64,
-                    });
+                    }));
                     tokio::time::sleep(wait).await;
                     continue;
                 }
@@ -198,10 +198,10 @@ impl Gate {
                 tracing::info!(source = %self.source, state = state.as_str(), "circuit breaker changed")
             }
         }
-        let _ = self.events.send(Event::Breaker {
+        let _ = self.events.send(Event::from(BreakerChange {
             source: self.source,
             state,
             next_trial_secs: next_trial,
-        });
+        }));
     }
 }

@@ -22,3 +22,4 @@ mod search;
 mod service;
 mod soak;
 mod socket;
+mod terminal_text;

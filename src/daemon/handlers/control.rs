@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::daemon::Shared;
 use crate::job::{Job, JobId, JobState};
-use crate::protocol::{Event, Response, RpcError, Target};
+use crate::protocol::{Event, Response, RpcError, SetPriority, Target};
 use crate::store::jobs;
 
 /// Pauses one job, or every job that can be paused.
@@ -30,8 +30,7 @@ pub async fn cancel(shared: &Arc<Shared>, id: JobId) -> Result<Response, RpcErro
 /// Changes a job's place in the queue.
 pub async fn set_priority(
     shared: &Arc<Shared>,
-    id: JobId,
-    priority: i32,
+    SetPriority { id, priority }: SetPriority,
 ) -> Result<Response, RpcError> {
     let job = shared
         .store

@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::daemon::Shared;
-use crate::insight::{CleanupQuery, HistoryQuery, Period};
-use crate::protocol::{ErrorKind, Response, RpcError};
+use crate::insight::{CleanupQuery, HistoryQuery};
+use crate::protocol::{ErrorKind, Response, RpcError, StatsQuery, ThemesQuery};
 use crate::source_kind::SourceKind;
 use crate::store::{cleanup as store_cleanup, jobs, stats as store_stats};
 
@@ -13,7 +13,10 @@ use crate::store::{cleanup as store_cleanup, jobs, stats as store_stats};
 const MAX_DAYS: u32 = 3650;
 
 /// Totals, per source and per period over the last `days`.
-pub async fn stats(shared: &Arc<Shared>, days: u32, by: Period) -> Result<Response, RpcError> {
+pub async fn stats(
+    shared: &Arc<Shared>,
+    StatsQuery { days, by }: StatsQuery,
+) -> Result<Response, RpcError> {
     if days == 0 || days > MAX_DAYS {
         return Err(RpcError::new(
             ErrorKind::BadRequest,
@@ -40,8 +43,7 @@ pub async fn history(shared: &Arc<Shared>, mut query: HistoryQuery) -> Result<Re
 /// Searched themes by prefix, most frequent and most recent first.
 pub async fn themes(
     shared: &Arc<Shared>,
-    prefix: String,
-    limit: u32,
+    ThemesQuery { prefix, limit }: ThemesQuery,
 ) -> Result<Response, RpcError> {
     let limit = limit.clamp(1, 1000);
     let rows = shared

@@ -10,7 +10,7 @@ mod status;
 use std::sync::Arc;
 
 use super::Shared;
-use crate::protocol::{ErrorKind, Request, Response, RpcError};
+use crate::protocol::{ConfigSet, ErrorKind, Request, Response, RpcError};
 use crate::store::StoreError;
 use crate::text::for_log;
 
@@ -23,15 +23,15 @@ pub async fn handle(shared: &Arc<Shared>, request: Request) -> Response {
         Request::Pause(target) => control::pause(shared, target).await,
         Request::Resume(target) => control::resume(shared, target).await,
         Request::Cancel(id) => control::cancel(shared, id).await,
-        Request::SetPriority { id, priority } => control::set_priority(shared, id, priority).await,
+        Request::SetPriority(message) => control::set_priority(shared, message).await,
         Request::Status => status::status(shared).await,
         Request::ConfigGet { key } => config::get(shared, key).await,
-        Request::Stats { days, by } => insight::stats(shared, days, by).await,
+        Request::Stats(query) => insight::stats(shared, query).await,
         Request::History(query) => insight::history(shared, query).await,
-        Request::Themes { prefix, limit } => insight::themes(shared, prefix, limit).await,
+        Request::Themes(query) => insight::themes(shared, query).await,
         Request::Cleanup(query) => insight::cleanup(shared, query).await,
         Request::Metrics => insight::metrics(shared).await,
-        Request::ConfigSet { key, value } => config::set(shared, key, Some(value)).await,
+        Request::ConfigSet(ConfigSet { key, value }) => config::set(shared, key, Some(value)).await,
         Request::ConfigUnset { key } => config::set(shared, key, None).await,
         Request::Shutdown => status::shutdown(shared),
         // The connection task streams these itself; reaching here is a bug in the caller.

@@ -1,0 +1,84 @@
+//! What the daemon streams to subscribers: [`Event`], written after the change it reports was
+//! stored.
+
+use serde::{Deserialize, Serialize};
+
+use crate::breaker::BreakerState;
+use crate::download::{Download, DownloadId};
+use crate::job::{Job, JobId};
+use crate::source_kind::SourceKind;
+
+/// Something that happened in the daemon, after it was written to the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    /// A job changed state or progress.
+    Job(Job),
+    /// A download changed state.
+    Download(Download),
+    /// A running download's progress, about every 250 ms (dropped first when a client lags).
+    Progress(Progress),
+    /// The subscriber fell behind and this many events were dropped for it.
+    Lagged { dropped: u64 },
+    /// A source's circuit breaker changed state.
+    Breaker(BreakerChange),
+    /// Requests to a source wait for its rate-limit window.
+    RateLimited(RateLimited),
+    /// A request failed and will be tried again.
+    // Still loose fields: the scheduler builds it, and that seam is being reshaped separately.
+    Retry {
+        source: SourceKind,
+        job: Option<JobId>,
+        download: Option<DownloadId>,
+        attempt: u32,
+        wait_ms: u64,
+        error: String,
+    },
+}
+
+/// [`Event::Progress`]: how far one running download is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub download: DownloadId,
+    pub job: JobId,
+    /// Bytes stored so far.
+    pub bytes: u64,
+    /// The full size, when known.
+    pub total: Option<u64>,
+    /// Bytes per second, recently.
+    pub speed: f64,
+}
+
+/// [`Event::Breaker`]: a source's circuit breaker moved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BreakerChange {
+    pub source: SourceKind,
+    pub state: BreakerState,
+    /// Seconds until the next trial call, while open.
+    pub next_trial_secs: Option<u64>,
+}
+
+/// [`Event::RateLimited`]: requests to a source wait for its window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateLimited {
+    pub source: SourceKind,
+    /// How long the next request waits, in milliseconds.
+    pub wait_ms: u64,
+}
+
+impl From<Progress> for Event {
+    fn from(message: Progress) -> Self {
+        Event::Progress(message)
+    }
+}
+
+impl From<BreakerChange> for Event {
+    fn from(message: BreakerChange) -> Self {
+        Event::Breaker(message)
+    }
+}
+
+impl From<RateLimited> for Event {
+    fn from(message: RateLimited) -> Self {
+        Event::RateLimited(message)
+    }
+}

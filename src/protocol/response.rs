@@ -1,0 +1,206 @@
+//! What the daemon answers: [`Response`], the views it carries, and [`RpcError`] for a refusal.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Event;
+use crate::breaker::BreakerState;
+use crate::candidate::StoredCandidate;
+use crate::download::Download;
+use crate::insight::{CleanupReport, ExportRecord, HistoryRow, Stats, ThemeCount};
+use crate::job::Job;
+use crate::source_kind::SourceKind;
+
+/// The daemon's answer to one request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    Job(Job),
+    Jobs(Vec<Job>),
+    Detail(JobDetail),
+    Status(StatusView),
+    Config(Vec<Setting>),
+    Stats(Stats),
+    History(Vec<HistoryRow>),
+    Themes(Vec<ThemeCount>),
+    ExportBatch(Vec<ExportRecord>),
+    ExportEnd { records: u64 },
+    Cleanup(CleanupReport),
+    Metrics(String),
+    ShuttingDown,
+    Subscribed,
+    Event(Event),
+    Error(RpcError),
+}
+
+/// The payload of one kind of [`Response`], so a client can name the answer it expects and get
+/// it typed (see `Client::call`) instead of matching every response by hand.
+pub trait Answer: Sized {
+    /// The payload, or the response unchanged (boxed: it can be large) when it is another kind.
+    fn from_response(response: Response) -> Result<Self, Box<Response>>;
+}
+
+/// Implements [`Answer`] for the payload of a one-field variant.
+macro_rules! answer {
+    ($($payload:ty => $variant:ident),* $(,)?) => {$(
+        impl Answer for $payload {
+            fn from_response(response: Response) -> Result<Self, Box<Response>> {
+                match response {
+                    Response::$variant(payload) => Ok(payload),
+                    other => Err(Box::new(other)),
+                }
+            }
+        }
+    )*};
+}
+
+answer! {
+    Job => Job,
+    Vec<Job> => Jobs,
+    JobDetail => Detail,
+    StatusView => Status,
+    Vec<Setting> => Config,
+    Stats => Stats,
+    Vec<HistoryRow> => History,
+    Vec<ThemeCount> => Themes,
+    CleanupReport => Cleanup,
+    String => Metrics,
+}
+
+/// The answer [`Response::ShuttingDown`], as an [`Answer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShuttingDown;
+
+/// The answer [`Response::Subscribed`], as an [`Answer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subscribed;
+
+impl Answer for ShuttingDown {
+    fn from_response(response: Response) -> Result<Self, Box<Response>> {
+        match response {
+            Response::ShuttingDown => Ok(ShuttingDown),
+            other => Err(Box::new(other)),
+        }
+    }
+}
+
+impl Answer for Subscribed {
+    fn from_response(response: Response) -> Result<Self, Box<Response>> {
+        match response {
+            Response::Subscribed => Ok(Subscribed),
+            other => Err(Box::new(other)),
+        }
+    }
+}
+
+/// Why a request was refused; `kind` decides the client's exit code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct RpcError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl RpcError {
+    /// An error of `kind` with a one-line message.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        RpcError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// The classes of refusal a client can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The request's values are not acceptable.
+    BadRequest,
+    /// The job (or other object) does not exist.
+    NotFound,
+    /// The object exists but is in a state that does not allow this.
+    Conflict,
+    /// The frame could not be understood.
+    Protocol,
+    /// The daemon is stopping and takes no new work.
+    ShuttingDown,
+    /// Something failed inside the daemon; its log has the details.
+    Internal,
+}
+
+/// One job with its downloads and candidates, for `show`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobDetail {
+    pub job: Job,
+    pub downloads: Vec<Download>,
+    pub candidates: Vec<StoredCandidate>,
+}
+
+/// Daemon health, for `status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusView {
+    pub daemon_version: String,
+    pub protocol_version: u32,
+    pub pid: u32,
+    pub uptime_secs: u64,
+    pub socket: String,
+    pub database: String,
+    pub library_dir: String,
+    /// Number of jobs in each state (every state present, zero included).
+    pub jobs: BTreeMap<String, u64>,
+    pub active_downloads: u32,
+    pub parallel_downloads: u32,
+    /// Conditions that need the user, e.g. downloads paused because the disk is full.
+    pub problems: Vec<String>,
+    /// How finished files are checked, e.g. "ffprobe 5.1 at /usr/bin/ffprobe" or "not validated: …".
+    pub validation: String,
+    pub sources: Vec<SourceStatus>,
+}
+
+/// One source's health line in `status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceStatus {
+    pub source: SourceKind,
+    pub enabled: bool,
+    /// "ok", or why the source is off, e.g. "disabled: no API key".
+    pub state: String,
+    pub base_url: String,
+    pub breaker: BreakerState,
+    /// Seconds until the next trial call, while the breaker is open.
+    pub next_trial_secs: Option<u64>,
+    /// Seconds until the rate limit (or a Retry-After) lets the next request go.
+    pub waiting_secs: Option<u64>,
+    /// The rate limit in force, e.g. "200/3600,20000/2592000".
+    pub rate_limit: String,
+}
+
+/// One configuration key as `config get` shows it (API keys as `***`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Setting {
+    pub key: String,
+    pub value: String,
+    /// Whether `vfetchctl config set` put this value in force (it then outlives restarts).
+    pub runtime: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_of_another_kind_is_handed_back_unchanged() {
+        assert_eq!(
+            String::from_response(Response::Metrics("# HELP".into())),
+            Ok("# HELP".to_string())
+        );
+        assert_eq!(
+            Vec::<Job>::from_response(Response::ShuttingDown),
+            Err(Box::new(Response::ShuttingDown))
+        );
+        assert_eq!(
+            ShuttingDown::from_response(Response::Subscribed),
+            Err(Box::new(Response::Subscribed))
+        );
+    }
+}
