@@ -12,6 +12,7 @@ pub mod config;
 pub mod daemon;
 pub mod download;
 pub mod egress;
+pub mod events;
 pub mod fetch;
 pub mod hooks;
 pub mod insight;

@@ -21,6 +21,14 @@ impl RetryPolicy {
         cap: Duration::from_secs(30),
     };
 
+    /// Backoff for downloads (and for validations that did not finish); the number of tries
+    /// comes from the config, and an attempt that moved the offset forward gives its try back.
+    pub const DOWNLOAD: RetryPolicy = RetryPolicy {
+        max_tries: 5,
+        base: Duration::from_millis(500),
+        cap: Duration::from_secs(60),
+    };
+
     /// Whether another try is allowed after `tries` have been made.
     pub fn may_retry(&self, tries: u32) -> bool {
         tries < self.max_tries

@@ -5,6 +5,7 @@
 //! Those per-key parsers live in `keys.rs`; this file resolves where values come from.
 
 mod keys;
+mod live;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -19,6 +20,8 @@ use crate::job::{JobOptions, Orientation, Quality};
 use crate::ratelimit::{self, Window};
 use crate::source_kind::SourceKind;
 use crate::validate::ValidateMode;
+
+pub use live::Live;
 
 /// Bounds of `parallel_downloads`.
 pub const PARALLEL_RANGE: std::ops::RangeInclusive<u32> = 1..=32;

@@ -3,6 +3,7 @@
 pub mod args;
 mod backup;
 mod connections;
+mod error;
 mod handlers;
 mod limits;
 mod lock;
@@ -15,79 +16,32 @@ mod server;
 mod shared;
 mod signals;
 
+pub use error::{DaemonError, EXIT_DAMAGED_DATABASE};
 pub use shared::Shared;
 
-use std::collections::HashMap;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use thiserror::Error;
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{Config, Mode, Overrides};
+use crate::config::{self, Config, Mode, Overrides};
 use crate::egress::EgressPolicy;
-use crate::ipc::server::{bind, BindError};
+use crate::events::EventBus;
+use crate::ipc::server::bind;
 use crate::permissions;
-use crate::scheduler::{self, search::Searcher};
-use crate::source_kind::SourceKind;
-use crate::sources::gate::Gate;
-use crate::sources::{
-    self,
-    http::{self, ClientSettings},
-};
-use crate::store::{jobs, Damage, Store, StoreError};
-use crate::validate::{ValidateError, Validator};
+use crate::scheduler::{self, Scheduler};
+use crate::sources::http::{self, ClientSettings};
+use crate::store::{jobs, Store, StoreError};
+use crate::validate::Validator;
 
 /// How many events a subscriber may fall behind before it is told it lagged.
 const EVENT_BACKLOG: usize = 1024;
 /// How long shutdown waits for connections to finish their current request.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// vfetchd's exit status when its database is damaged or emptied: a person must act, so
-/// systemd should not restart it (`RestartPreventExitStatus=` in the unit).
-pub const EXIT_DAMAGED_DATABASE: u8 = 3;
-
-/// Why the daemon could not start or had to stop.
-#[derive(Debug, Error)]
-pub enum DaemonError {
-    #[error(transparent)]
-    Bind(#[from] BindError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The database is damaged or emptied; says what to do, with the exact recovery command.
-    #[error("{damage}. {}", damage.remedy(recover_command))]
-    Damaged {
-        damage: Box<Damage>,
-        recover_command: String,
-    },
-    #[error(transparent)]
-    Lock(#[from] lock::LockError),
-    #[error("cannot create {path}: {source}")]
-    Directory {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot install signal handlers: {0}")]
-    Signals(std::io::Error),
-    #[error("cannot build the HTTP client: {0}")]
-    Http(reqwest::Error),
-    #[error(transparent)]
-    Validate(#[from] ValidateError),
-}
-
-impl DaemonError {
-    /// The process exit status this error ends vfetchd with.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            DaemonError::Damaged { .. } => EXIT_DAMAGED_DATABASE,
-            _ => 1,
-        }
-    }
-}
 
 /// Runs the daemon until SIGTERM, SIGINT or a `shutdown` request.
 /// `overrides` are the command-line flags, kept so a reload re-applies them over the file.
@@ -155,48 +109,34 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
         EgressPolicy::from_config(&config),
     )
     .map_err(DaemonError::Http)?;
-    let (events, _) = broadcast::channel(EVENT_BACKLOG);
-    let gates: HashMap<SourceKind, Arc<Gate>> = SourceKind::ALL
-        .into_iter()
-        .map(|kind| {
-            let gate = Gate::new(
-                kind,
-                store.clone(),
-                events.clone(),
-                config.breaker,
-                config.source(kind).rate_limit.clone(),
-            );
-            (kind, Arc::new(gate))
-        })
-        .collect();
-    let searcher = Searcher::new(
-        sources::enabled_sources(&config, &client, &gates),
-        config.search_tries,
-        config.retry_base,
-    );
+    let events = EventBus::new(EVENT_BACKLOG);
     let validator = Validator::new(config.validate, config.ffprobe.clone());
     match validator.check() {
         Ok(true) => {}
         Ok(false) => tracing::warn!("{}", validator.describe()),
         Err(e) => return Err(DaemonError::Validate(e)),
     }
+    let config = config::Live::new(config);
+    let scheduler = Scheduler::new(
+        scheduler::Context {
+            config: config.clone(),
+            store: store.clone(),
+            events: events.clone(),
+            shutdown: shutdown.clone(),
+        },
+        client,
+        validator,
+    );
     let shared = Arc::new(Shared {
-        config: RwLock::new(Arc::new(config)),
+        config,
         overrides,
         store,
         events,
         started: Instant::now(),
         shutdown,
-        wake: Notify::new(),
-        gates,
-        searcher: RwLock::new(Arc::new(searcher)),
-        http: client,
-        validator,
-        running: Mutex::new(HashMap::new()),
-        finishing: tokio::sync::Mutex::new(()),
-        workers: TaskTracker::new(),
+        scheduler,
     });
-    let scheduler = tokio::spawn(scheduler::run(Arc::clone(&shared)));
+    let scheduler = shared.scheduler.start();
     let reloader = tokio::spawn(reload::on_signal(Arc::clone(&shared), reload));
     let notifier = notify::start(Arc::clone(&shared));
     let ticker = progress::start(Arc::clone(&shared));
@@ -221,11 +161,7 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
     notifier.abort();
     ticker.abort();
     // Downloads see the same cancellation and stop at a clean, stored offset.
-    shared.workers.close();
-    if tokio::time::timeout(DRAIN_TIMEOUT, shared.workers.wait())
-        .await
-        .is_err()
-    {
+    if !shared.scheduler.drain(DRAIN_TIMEOUT).await {
         tracing::warn!("some downloads did not stop within {DRAIN_TIMEOUT:?}");
     }
     signals.close();

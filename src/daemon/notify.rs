@@ -66,13 +66,8 @@ pub fn start(shared: Arc<Shared>) -> JoinHandle<()> {
 
 /// "2 downloading at 3.1 MiB/s, 5 jobs queued, 0 breakers open".
 fn summary(shared: &Shared, counts: &std::collections::BTreeMap<String, u64>) -> String {
-    let (active, speed) = {
-        let running = shared.running();
-        (
-            running.len(),
-            running.values().map(|r| r.speed()).sum::<f64>(),
-        )
-    };
+    let running = shared.scheduler.progress();
+    let (active, speed) = (running.len(), running.iter().map(|r| r.speed).sum::<f64>());
     let queued =
         counts.get("queued").copied().unwrap_or(0) + counts.get("searching").copied().unwrap_or(0);
     format!(

@@ -1,7 +1,6 @@
 //! Progress ticks for `watch`: every running download's bytes and speed, about four times a
 //! second, only while someone is listening.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,21 +22,14 @@ pub fn start(shared: Arc<Shared>) -> JoinHandle<()> {
             if shared.events.receiver_count() == 0 {
                 continue;
             }
-            let ticks: Vec<Event> = shared
-                .running()
-                .iter()
-                .map(|(id, r)| {
-                    Event::from(Progress {
-                        download: *id,
-                        job: r.job,
-                        bytes: r.received.load(Ordering::Relaxed),
-                        total: None,
-                        speed: r.speed(),
-                    })
-                })
-                .collect();
-            for tick in ticks {
-                shared.publish(tick);
+            for live in shared.scheduler.progress() {
+                shared.publish(Event::from(Progress {
+                    download: live.download,
+                    job: live.job,
+                    bytes: live.bytes,
+                    total: None,
+                    speed: live.speed,
+                }));
             }
         }
     })

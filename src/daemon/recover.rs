@@ -4,7 +4,8 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use super::{lock, DaemonError};
+use super::error::DaemonError;
+use super::lock;
 use crate::config::{Config, Mode, Overrides};
 use crate::permissions;
 use crate::store::recover::{self, Recovery};

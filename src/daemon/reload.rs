@@ -8,8 +8,6 @@ use tokio::sync::Notify;
 
 use super::{notify, Shared};
 use crate::config::{Config, ConfigError};
-use crate::scheduler::search::Searcher;
-use crate::sources;
 use crate::store::{settings, Store, StoreError};
 use crate::text::for_log;
 
@@ -46,25 +44,10 @@ pub fn apply(shared: &Shared, mut new: Config) {
     if let Ok(database) = old.get("database") {
         let _ = new.set("database", &database, "running daemon");
     }
-    for (kind, gate) in &shared.gates {
-        gate.configure(new.breaker, new.source(*kind).rate_limit.clone());
-    }
-    shared.http.egress().configure_from(&new);
-    if new.sources != old.sources
-        || new.search_tries != old.search_tries
-        || new.retry_base != old.retry_base
-        || new.search_timeout != old.search_timeout
-    {
-        let searcher = Searcher::new(
-            sources::enabled_sources(&new, &shared.http, &shared.gates),
-            new.search_tries,
-            new.retry_base,
-        );
-        *shared.searcher.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(searcher);
-    }
-    *shared.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
+    shared.scheduler.reconfigure(&old, &new);
+    shared.config.replace(new);
     // More slots or other limits may let more work start now.
-    shared.wake.notify_one();
+    shared.scheduler.wake();
 }
 
 /// Re-reads the file, environment and flags, then the runtime settings; keeps the old config if

@@ -1,28 +1,40 @@
 //! Decides what runs: which jobs search, which candidates become downloads, when a job is done
 //! or failed. Woken by events (new job, search finished, resume), never by a polling loop.
+//!
+//! Its host (the daemon) builds a [`Context`] and keeps a [`Scheduler`] handle; nothing here
+//! knows the host, so the dependency runs one way. Inside too: `context`, `running` and
+//! `searcher` know nothing of the rest, `shared` holds them, `search`, `validation` and
+//! `worker` do the work, this file's loop starts it, and `handle` is what the host sees.
 
-pub mod search;
+mod context;
+mod handle;
+mod running;
+mod search;
+mod searcher;
+mod shared;
 mod validation;
-pub mod worker;
+mod worker;
 
-use std::collections::HashSet;
+pub use context::Context;
+pub use handle::Scheduler;
+pub use running::LiveProgress;
+
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::daemon::Shared;
-use crate::job::{Job, JobId, JobState};
+use crate::job::{Job, JobState};
 use crate::protocol::Event;
 use crate::source_kind::SourceKind;
 use crate::store::{candidates, downloads, jobs, StoreError};
 use crate::text::for_log;
-use worker::Running;
+use running::Running;
+use shared::Shared;
 
 /// Runs until shutdown, re-evaluating runnable jobs each time it is woken.
-pub async fn run(shared: Arc<Shared>) {
-    let searching: Arc<Mutex<HashSet<JobId>>> = Arc::default();
+async fn run(shared: Arc<Shared>) {
     loop {
-        if let Err(e) = step(&shared, &searching).await {
+        if let Err(e) = step(&shared).await {
             tracing::error!(error = %e, "scheduler step failed");
         }
         // An open breaker's recovery is the one thing no event announces: wake for it.
@@ -42,13 +54,10 @@ pub async fn run(shared: Arc<Shared>) {
 }
 
 /// One pass over the runnable jobs, in queue order.
-async fn step(
-    shared: &Arc<Shared>,
-    searching: &Arc<Mutex<HashSet<JobId>>>,
-) -> Result<(), StoreError> {
+async fn step(shared: &Arc<Shared>) -> Result<(), StoreError> {
     let runnable = shared.store.run(|db| jobs::runnable(db)).await?;
     for job in runnable {
-        if lock(searching).contains(&job.id) {
+        if lock(&shared.searching).contains(&job.id) {
             continue;
         }
         let id = job.id;
@@ -73,7 +82,7 @@ async fn step(
             } else if job.state != JobState::Downloading {
                 move_job(shared, &job, JobState::Downloading, &[]).await?;
             }
-            start_search(shared, job, searching);
+            start_search(shared, job);
         } else if progress.active > 0 {
             if job.state != JobState::Downloading {
                 move_job(shared, &job, JobState::Downloading, &[]).await?;
@@ -96,7 +105,7 @@ async fn start_downloads(shared: &Arc<Shared>) -> Result<(), StoreError> {
             return Ok(());
         }
         let full: Vec<SourceKind> = {
-            let running = shared.running();
+            let running = shared.running.lock();
             if running.len() >= shared.config().parallel_downloads as usize {
                 return Ok(());
             }
@@ -119,7 +128,7 @@ async fn start_downloads(shared: &Arc<Shared>) -> Result<(), StoreError> {
         };
         let cancel = shared.shutdown.child_token();
         let received = Arc::new(AtomicU64::new(work.offset));
-        shared.running().insert(
+        shared.running.insert(
             work.download,
             Running {
                 job: work.job,
@@ -137,16 +146,15 @@ async fn start_downloads(shared: &Arc<Shared>) -> Result<(), StoreError> {
     }
 }
 
-fn start_search(shared: &Arc<Shared>, job: Job, searching: &Arc<Mutex<HashSet<JobId>>>) {
+fn start_search(shared: &Arc<Shared>, job: Job) {
     let id = job.id;
-    lock(searching).insert(id);
+    lock(&shared.searching).insert(id);
     let shared = Arc::clone(shared);
-    let searching = Arc::clone(searching);
     tokio::spawn(async move {
         if let Err(e) = search::run(Arc::clone(&shared), job).await {
             tracing::error!(job = %id, error = %for_log(&e.to_string()), "search failed");
         }
-        lock(&searching).remove(&id);
+        lock(&shared.searching).remove(&id);
         shared.wake.notify_one();
     });
 }

@@ -1,18 +1,15 @@
 //! Searching for a job: all its sources at once, one page each per round, lazily, until it has
 //! enough candidates or every source has run dry.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::future::join_all;
-use tokio::sync::Semaphore;
 
-use crate::daemon::Shared;
+use super::shared::Shared;
 use crate::job::Job;
 use crate::protocol::Event;
-use crate::retry::RetryPolicy;
 use crate::source_kind::SourceKind;
-use crate::sources::{SearchPage, SearchQuery, Source, SourceError};
+use crate::sources::{SearchPage, SearchQuery, SourceError};
 use crate::store::{candidates, downloads, jobs, searches, StoreError};
 use crate::text::for_log;
 
@@ -21,60 +18,8 @@ const MAX_PAGES: u32 = 20;
 /// Rounds one search task runs before handing back to the scheduler.
 const MAX_ROUNDS: u32 = 5;
 
-/// The enabled adapters, each allowed one request at a time (providers ask for low concurrency).
-pub struct Searcher {
-    sources: HashMap<SourceKind, (Box<dyn Source>, Semaphore)>,
-    policy: RetryPolicy,
-}
-
-impl Searcher {
-    /// Wraps the adapters the config enabled; each request is tried up to `tries` times, the
-    /// first backoff bounded by `base`.
-    pub fn new(sources: Vec<Box<dyn Source>>, tries: u32, base: std::time::Duration) -> Searcher {
-        Searcher {
-            sources: sources
-                .into_iter()
-                .map(|s| (s.kind(), (s, Semaphore::new(1))))
-                .collect(),
-            policy: RetryPolicy {
-                max_tries: tries,
-                base,
-                ..RetryPolicy::SEARCH
-            },
-        }
-    }
-
-    /// Whether a source has an adapter (enabled and, if needed, keyed).
-    pub fn has(&self, kind: SourceKind) -> bool {
-        self.sources.contains_key(&kind)
-    }
-
-    /// One page with retries; errors come back after the last try.
-    async fn page(&self, kind: SourceKind, query: &SearchQuery) -> Result<SearchPage, SourceError> {
-        let Some((source, permit)) = self.sources.get(&kind) else {
-            return Ok(SearchPage::default());
-        };
-        let mut tries = 0;
-        loop {
-            let result = {
-                let _turn = permit.acquire().await;
-                source.search(query).await
-            };
-            tries += 1;
-            match result {
-                Err(e) if e.is_retryable() && self.policy.may_retry(tries) => {
-                    let wait = self.policy.delay(tries, e.retry_after());
-                    tracing::info!(source = %kind, tries, wait_ms = wait.as_millis() as u64, error = %for_log(&e.to_string()), "search failed; retrying");
-                    tokio::time::sleep(wait).await;
-                }
-                other => return other,
-            }
-        }
-    }
-}
-
 /// Runs search rounds for `job` until it has enough untried candidates or its sources are dry.
-pub async fn run(shared: Arc<Shared>, job: Job) -> Result<(), StoreError> {
+pub(super) async fn run(shared: Arc<Shared>, job: Job) -> Result<(), StoreError> {
     let wanted: Vec<SourceKind> = if job.options.sources.is_empty() {
         SourceKind::ALL
             .into_iter()

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::worker::DOWNLOAD_RETRY;
-use crate::daemon::Shared;
+use super::shared::Shared;
 use crate::protocol::Event;
 use crate::retry::RetryPolicy;
 use crate::store::downloads::{self, Work};
@@ -36,7 +35,7 @@ pub(super) async fn check(
     let policy = RetryPolicy {
         max_tries: config.download_tries,
         base: config.retry_base,
-        ..DOWNLOAD_RETRY
+        ..RetryPolicy::DOWNLOAD
     };
     let validator = shared
         .validator

@@ -2,66 +2,35 @@
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::shared::Shared;
 use super::validation::{self, Checked};
 use crate::candidate::Checksum;
-use crate::daemon::Shared;
 use crate::download::{DownloadId, DownloadState, FailureKind};
 use crate::fetch::{self, Checkpoint, Digests, FetchError, Fetched, Resume, Target};
-use crate::job::{JobId, JobState};
+use crate::job::JobState;
 use crate::library;
 use crate::protocol::Event;
 use crate::retry::RetryPolicy;
-use crate::source_kind::SourceKind;
 use crate::sources::gate::Use;
 use crate::store::downloads::{self, Outcome, Work};
 use crate::store::{jobs, StoreError};
 use crate::text::for_log;
 use crate::validate::Verdict;
 
-/// Backoff for downloads (and for validations that did not finish); the number of tries comes
-/// from the config, and an attempt that moved the offset forward gives its try back.
-pub(super) const DOWNLOAD_RETRY: RetryPolicy = RetryPolicy {
-    max_tries: 5,
-    base: Duration::from_millis(500),
-    cap: Duration::from_secs(60),
-};
-
 /// Full downloads of a body whose provider checksum disagrees: one retry (the bytes may have been
 /// damaged on the way), then the candidate is dropped (the provider serves what it does not
 /// describe).
 const CHECKSUM_TRIES: u32 = 2;
 
-/// What the daemon knows about a download while it runs (for show, status, pause).
-pub struct Running {
-    pub job: JobId,
-    pub source: SourceKind,
-    pub cancel: CancellationToken,
-    /// Bytes received so far, durable or not.
-    pub received: Arc<AtomicU64>,
-    pub started: Instant,
-    pub start_offset: u64,
-}
-
-impl Running {
-    /// Bytes per second since this attempt started.
-    pub fn speed(&self) -> f64 {
-        let secs = self.started.elapsed().as_secs_f64().max(0.001);
-        self.received
-            .load(Ordering::Relaxed)
-            .saturating_sub(self.start_offset) as f64
-            / secs
-    }
-}
-
 /// Runs `work` to its end and records the outcome; the caller already marked it running.
-pub async fn run(
+pub(super) async fn run(
     shared: Arc<Shared>,
     work: Work,
     cancel: CancellationToken,
@@ -102,7 +71,7 @@ pub async fn run(
     } else {
         discard_if_cancelled(&shared, id).await;
     }
-    shared.running_remove(id);
+    shared.running.remove(id);
     if let Some(reason) = paused {
         // The whole job waits for the user (space, a writable library); `vfetchctl resume`
         // continues from the kept offsets and staged files.
@@ -140,7 +109,7 @@ async fn download(
     let policy = RetryPolicy {
         max_tries: shared.config().download_tries,
         base: shared.config().retry_base,
-        ..DOWNLOAD_RETRY
+        ..RetryPolicy::DOWNLOAD
     };
     let source = work.candidate.source;
     let gate = shared.gate(source);
@@ -360,7 +329,8 @@ async fn finish(
         }
     };
     let elapsed = shared
-        .running_started(id)
+        .running
+        .started(id)
         .map(|s| s.elapsed())
         .unwrap_or_else(|| started.elapsed());
     Some(Outcome::Done {

@@ -4,9 +4,8 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use tokio::sync::broadcast;
-
 use crate::breaker::{Breaker, BreakerPolicy, BreakerState};
+use crate::events::EventBus;
 use crate::protocol::{BreakerChange, Event, RateLimited};
 use crate::ratelimit::Window;
 use crate::source_kind::SourceKind;
@@ -27,7 +26,7 @@ pub enum Use {
 pub struct Gate {
     source: SourceKind,
     store: Store,
-    events: broadcast::Sender<Event>,
+    events: EventBus,
     inner: Mutex<Inner>,
     /// Times a request had to wait for the rate-limit window (for metrics).
     rate_waits: std::sync::atomic::AtomicU64,
@@ -55,7 +54,7 @@ impl Gate {
     pub fn new(
         source: SourceKind,
         store: Store,
-        events: broadcast::Sender<Event>,
+        events: EventBus,
         policy: BreakerPolicy,
         windows: Vec<Window>,
     ) -> Gate {
@@ -111,7 +110,7 @@ impl Gate {
                     self.rate_waits
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     tracing::info!(source = %source, wait_ms = wait.as_millis() as u64, "rate limit reached; waiting for the window");
-                    let _ = self.events.send(Event::from(RateLimited {
+                    self.events.publish(Event::from(RateLimited {
                         source,
                         wait_ms: wait.as_millis() as u64,
                     }));
@@ -198,7 +197,7 @@ impl Gate {
                 tracing::info!(source = %self.source, state = state.as_str(), "circuit breaker changed")
             }
         }
-        let _ = self.events.send(Event::from(BreakerChange {
+        self.events.publish(Event::from(BreakerChange {
             source: self.source,
             state,
             next_trial_secs: next_trial,

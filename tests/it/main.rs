@@ -13,6 +13,7 @@ mod faults;
 mod hooks;
 mod hostile_clients;
 mod insight;
+mod layering;
 mod migration;
 mod outcomes;
 mod packaging;

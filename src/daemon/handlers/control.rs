@@ -66,11 +66,11 @@ async fn move_jobs(
 fn announce(shared: &Shared, jobs: &[Job]) {
     for job in jobs {
         if matches!(job.state, JobState::Paused | JobState::Cancelled) {
-            shared.stop_job_downloads(job.id);
+            shared.scheduler.stop_job(job.id);
         }
         tracing::info!(job = %job.id, state = %job.state, priority = job.priority, "job changed");
         shared.publish(Event::Job(job.clone()));
     }
     // Resumed work, freed slots and new priorities all change what the scheduler should run.
-    shared.wake.notify_one();
+    shared.scheduler.wake();
 }

@@ -144,7 +144,7 @@ pub async fn metrics(shared: &Arc<Shared>) -> Result<Response, RpcError> {
         "Requests that waited for a rate-limit window since start.",
     );
     for kind in SourceKind::ALL {
-        if let Some(gate) = shared.gate(kind) {
+        if let Some(gate) = shared.scheduler.gate(kind) {
             let open = u8::from(gate.status().breaker != crate::breaker::BreakerState::Closed);
             lines.push(format!("{breaker}{{source=\"{kind}\"}} {open}"));
             lines.push(format!(
@@ -154,7 +154,7 @@ pub async fn metrics(shared: &Arc<Shared>) -> Result<Response, RpcError> {
         }
     }
     let active = family("vfetch_active_downloads", "gauge", "Downloads running now.");
-    lines.push(format!("{active} {}", shared.running().len()));
+    lines.push(format!("{active} {}", shared.scheduler.active()));
     let subscribers = family(
         "vfetch_subscribers",
         "gauge",

@@ -33,7 +33,7 @@ pub async fn add(shared: &Arc<Shared>, mut new: NewJob) -> Result<Response, RpcE
     let job = shared.store.run(move |db| jobs::insert(db, &new)).await?;
     tracing::info!(job = %job.id, theme = %for_log(&job.theme), count = job.count, priority = job.priority, "job added");
     shared.publish(Event::Job(job.clone()));
-    shared.wake.notify_one();
+    shared.scheduler.wake();
     Ok(Response::Job(job))
 }
 
@@ -57,6 +57,6 @@ pub async fn show(shared: &Arc<Shared>, id: JobId) -> Result<Response, RpcError>
         })
         .await?;
     let mut detail = detail;
-    shared.with_live_progress(&mut detail.downloads);
+    shared.scheduler.live_progress(&mut detail.downloads);
     Ok(Response::Detail(detail))
 }

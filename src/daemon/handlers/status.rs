@@ -21,7 +21,7 @@ pub async fn status(shared: &Arc<Shared>) -> Result<Response, RpcError> {
         .map(|kind| {
             let source = config.source(kind);
             let reason = source.disabled_reason(kind);
-            let gate = shared.gate(kind).map(|g| g.status());
+            let gate = shared.scheduler.gate(kind).map(|g| g.status());
             SourceStatus {
                 source: kind,
                 enabled: reason.is_none(),
@@ -43,9 +43,9 @@ pub async fn status(shared: &Arc<Shared>) -> Result<Response, RpcError> {
         database: shared.store.path().display().to_string(),
         library_dir: config.library_dir.display().to_string(),
         jobs: counts,
-        active_downloads: shared.running().len() as u32,
+        active_downloads: shared.scheduler.active() as u32,
         parallel_downloads: config.parallel_downloads,
-        validation: shared.validator.describe(),
+        validation: shared.scheduler.validation(),
         problems,
         sources,
     }))
