@@ -11,7 +11,54 @@ use crate::source_kind::SourceKind;
 /// The longest `backup_interval_hours`: a year.
 const MAX_BACKUP_INTERVAL_HOURS: u64 = 24 * 366;
 
+/// How a key's value is written in a TOML config file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// A string (paths, URLs, names, rate limits).
+    Text,
+    /// A whole number.
+    Integer,
+    /// `true` or `false`.
+    Bool,
+    /// A list of strings (`on_complete`).
+    List,
+    /// An API key: shown only as set or unset, never written out.
+    Secret,
+}
+
 impl Config {
+    /// How `key`'s value is written in TOML (unknown keys count as text).
+    pub fn value_kind(key: &str) -> ValueKind {
+        match key {
+            "parallel_downloads"
+            | "per_source_downloads"
+            | "stall_timeout_secs"
+            | "ffprobe_timeout_secs"
+            | "connect_timeout_secs"
+            | "search_timeout_secs"
+            | "search_tries"
+            | "download_tries"
+            | "retry_base_ms"
+            | "breaker_failures"
+            | "breaker_recovery_secs"
+            | "breaker_trials"
+            | "hook_timeout_secs"
+            | "max_connections"
+            | "client_idle_timeout_secs"
+            | "backup_interval_hours"
+            | "min_width"
+            | "min_height"
+            | "min_duration"
+            | "max_duration"
+            | "max_file_size_mb" => ValueKind::Integer,
+            "allow_private_addresses" => ValueKind::Bool,
+            "on_complete" => ValueKind::List,
+            _ if key.starts_with("sources.") && key.ends_with(".enabled") => ValueKind::Bool,
+            _ if key.starts_with("sources.") && key.ends_with(".api_key") => ValueKind::Secret,
+            _ => ValueKind::Text,
+        }
+    }
+
     /// Every key [`Config::set`] accepts, in the order `config get` shows them.
     pub fn keys() -> Vec<String> {
         let mut keys: Vec<String> = [
@@ -58,6 +105,28 @@ impl Config {
             }
         }
         keys
+    }
+
+    /// Refuses a key that is not a setting, naming `origin` (the command or file that used it).
+    pub fn check_key(key: &str, origin: &str) -> Result<(), ConfigError> {
+        if Config::keys().iter().any(|k| k == key) {
+            Ok(())
+        } else {
+            Err(ConfigError::unknown_key(origin, key))
+        }
+    }
+
+    /// The known key most like `key`, if it is close enough to be what a typo meant.
+    pub fn closest_key(key: &str) -> Option<String> {
+        // Jaro-Winkler favours a shared start, which suits keys that share prefixes
+        // (`sources.pexels.`, `min_`); below 0.85 the "closest" key is usually a different idea.
+        const LIKELY_TYPO: f64 = 0.85;
+        Config::keys()
+            .into_iter()
+            .map(|k| (strsim::jaro_winkler(key, &k), k))
+            .filter(|(score, _)| *score >= LIKELY_TYPO)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, k)| k)
     }
 
     /// Sets one key from its text form; `origin` names where the value came from in errors.
@@ -240,11 +309,7 @@ impl Config {
             "max_duration" => opt(self.defaults.max_duration.map(|v| v.to_string())),
             "max_file_size_mb" => opt(self.defaults.max_file_size_mb.map(|v| v.to_string())),
             _ => {
-                let unknown = || ConfigError::UnknownKey {
-                    origin: "config get".to_string(),
-                    key: key.to_string(),
-                    known: Config::keys().join(", "),
-                };
+                let unknown = || ConfigError::unknown_key("config get", key);
                 let mut parts = key.splitn(3, '.');
                 let (Some("sources"), Some(name), Some(field)) =
                     (parts.next(), parts.next(), parts.next())
@@ -275,11 +340,7 @@ impl Config {
             key: key.to_string(),
             message,
         };
-        let unknown = || ConfigError::UnknownKey {
-            origin: origin.to_string(),
-            key: key.to_string(),
-            known: Config::keys().join(", "),
-        };
+        let unknown = || ConfigError::unknown_key(origin, key);
         let mut parts = key.splitn(3, '.');
         let (Some("sources"), Some(name), Some(field)) = (parts.next(), parts.next(), parts.next())
         else {
@@ -359,4 +420,68 @@ fn parse_base_url(value: &str) -> Result<String, String> {
         ));
     }
     Ok(value.trim().trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_suggest_the_key_that_was_meant() {
+        for (typo, meant) in [
+            ("paralel_downloads", "parallel_downloads"),
+            ("parallel_download", "parallel_downloads"),
+            ("webhook_ulr", "webhook_url"),
+            ("sources.pexel.api_key", "sources.pexels.api_key"),
+            ("stall_timeout", "stall_timeout_secs"),
+        ] {
+            assert_eq!(Config::closest_key(typo).as_deref(), Some(meant), "{typo}");
+        }
+        for unrelated in ["zzz", "colour", ""] {
+            assert_eq!(Config::closest_key(unrelated), None, "{unrelated}");
+        }
+    }
+
+    #[test]
+    fn every_number_and_switch_key_prints_as_one() {
+        let mut config = Config::defaults(super::super::Mode::User, &|_| None);
+        for (key, value) in [
+            ("min_width", "1"),
+            ("min_height", "1"),
+            ("min_duration", "1"),
+            ("max_duration", "9"),
+            ("max_file_size_mb", "5"),
+            ("on_complete", r#"["/bin/true"]"#),
+        ] {
+            config.set(key, value, "test").unwrap();
+        }
+        for key in Config::keys() {
+            let value = config.get(&key).unwrap();
+            match Config::value_kind(&key) {
+                ValueKind::Integer => assert!(value.parse::<i64>().is_ok(), "{key} = {value}"),
+                ValueKind::Bool => assert!(value.parse::<bool>().is_ok(), "{key} = {value}"),
+                ValueKind::List => {
+                    assert!(serde_json::from_str::<Vec<String>>(&value).is_ok(), "{key}")
+                }
+                ValueKind::Text | ValueKind::Secret => {
+                    assert!(value.parse::<i64>().is_err(), "{key} = {value} is a number")
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_key_names_the_command_and_the_suggestion_not_every_key() {
+        let err = Config::check_key("paralel_downloads", "config set")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "config set: unknown key paralel_downloads; did you mean parallel_downloads?"
+            ),
+            "{err}"
+        );
+        assert!(!err.contains("sources.archive.rate_limit"), "{err}");
+        assert!(Config::check_key("parallel_downloads", "config set").is_ok());
+    }
 }

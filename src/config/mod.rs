@@ -21,6 +21,7 @@ use crate::ratelimit::{self, Window};
 use crate::source_kind::SourceKind;
 use crate::validate::ValidateMode;
 
+pub use keys::ValueKind;
 pub use live::Live;
 
 /// Bounds of `parallel_downloads`.
@@ -180,14 +181,33 @@ pub enum ConfigError {
         key: String,
         message: String,
     },
-    #[error("{origin}: unknown key `{key}` (known keys: {known})")]
+    #[error(
+        "{origin}: unknown key {key}{} (`vfetchctl config get` lists every key)",
+        did_you_mean(suggestion.as_deref())
+    )]
     UnknownKey {
         origin: String,
         key: String,
-        known: String,
+        /// The known key closest to `key`, when one is close enough to be a likely typo.
+        suggestion: Option<String>,
     },
     #[error("cannot read config file {path}: {message}")]
     File { path: PathBuf, message: String },
+}
+
+impl ConfigError {
+    /// `key` is not a setting; names `origin` and suggests the closest known key.
+    pub fn unknown_key(origin: &str, key: &str) -> ConfigError {
+        ConfigError::UnknownKey {
+            origin: origin.to_string(),
+            key: key.to_string(),
+            suggestion: Config::closest_key(key),
+        }
+    }
+}
+
+fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion.map_or_else(String::new, |s| format!("; did you mean {s}?"))
 }
 
 /// Where the environment's values come from; a function so tests need not touch the process env.
@@ -380,11 +400,7 @@ impl Config {
                         self.apply_table(&format!("{key}."), inner, origin)?;
                         continue;
                     }
-                    return Err(ConfigError::UnknownKey {
-                        origin: origin.to_string(),
-                        key,
-                        known: Config::keys().join(", "),
-                    });
+                    return Err(ConfigError::unknown_key(origin, &key));
                 }
                 toml::Value::String(s) => s.clone(),
                 toml::Value::Integer(i) => i.to_string(),

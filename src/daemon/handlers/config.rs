@@ -19,7 +19,10 @@ pub async fn get(shared: &Arc<Shared>, key: Option<String>) -> Result<Response, 
         .collect();
     let config = shared.config();
     let keys = match key {
-        Some(key) => vec![key],
+        Some(key) => {
+            Config::check_key(&key, "config get").map_err(bad)?;
+            vec![key]
+        }
         None => Config::keys(),
     };
     let mut out = Vec::new();
@@ -40,6 +43,13 @@ pub async fn set(
     key: String,
     value: Option<String>,
 ) -> Result<Response, RpcError> {
+    // Checked here, not in `set_key`, so the error names the command the user typed.
+    let command = if value.is_some() {
+        "config set"
+    } else {
+        "config unset"
+    };
+    Config::check_key(&key, command).map_err(bad)?;
     reload::set_key(shared, &key, value.as_deref())
         .await
         .map_err(|e| match e {
