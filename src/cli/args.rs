@@ -17,7 +17,7 @@ use crate::source_kind::SourceKind;
     long_about = "vfetchctl talks to vfetchd over its local socket. If no daemon answers on the \
                   user-mode default socket, vfetchctl starts one in the background (see \
                   --no-autostart).",
-    after_help = "EXIT STATUS:\n  0  success\n  1  the job failed or was cancelled (with --wait), or an internal error\n  \
+    after_help = "EXIT STATUS:\n  0  success\n  1  the job failed or was cancelled (add --wait, watch ID), or an internal error\n  \
                   2  usage error: bad arguments or values\n  3  the daemon is unreachable, does not answer within 5 s, or is too busy\n  \
                   4  the daemon refused the request (unknown id, illegal state change, bad value)\n  \
                   5  the daemon speaks another protocol version\n\n\
@@ -25,7 +25,9 @@ use crate::source_kind::SourceKind;
                   vfetchctl pause 3\n  vfetchctl priority 3 10"
 )]
 pub struct Cli {
-    /// Socket of the daemon [default: $XDG_RUNTIME_DIR/vfetchd.sock, or /run/vfetchd/vfetchd.sock with --system]
+    /// Socket of the daemon [default: $XDG_RUNTIME_DIR/vfetchd.sock, or
+    /// /tmp/vfetchd-<uid>/vfetchd.sock when XDG_RUNTIME_DIR is unset; /run/vfetchd/vfetchd.sock
+    /// with --system]
     #[arg(long, global = true, env = "VFETCH_SOCKET", value_name = "PATH")]
     pub socket: Option<PathBuf>,
 

@@ -48,7 +48,7 @@ pub async fn start_daemon(config: &Config, config_file: Option<&Path>) -> Result
         .spawn()
         .map_err(|e| Failure::Autostart(format!("cannot start {}: {e}", binary.display())))?;
     eprintln!(
-        "vfetchctl: started vfetchd (pid {}), logging to {}",
+        "vfetchctl: started vfetchd (pid {}), logging to {}; stop it with `vfetchctl shutdown`",
         child.id(),
         log_path.display()
     );

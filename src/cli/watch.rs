@@ -91,6 +91,19 @@ impl Watch {
         }
     }
 
+    /// Shows a job that had already ended when the watch began: its final line, without bars
+    /// (an empty bar area would swallow the line's end on a terminal).
+    pub fn show_ended(&mut self, job: &Job) {
+        let event = Event::Job(job.clone());
+        if self.view == View::Bars {
+            if let Some(line) = plain_line(&event) {
+                println!("{line}");
+            }
+        } else {
+            self.show(&event);
+        }
+    }
+
     /// Clears the bars.
     pub fn finish(self) {
         for bar in self.bars.values() {

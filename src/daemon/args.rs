@@ -18,7 +18,8 @@ use crate::config::Overrides;
     after_help = "FILES (user mode / --system):\n  \
                   config    $XDG_CONFIG_HOME/vfetchd/config.toml  /  /etc/vfetchd/config.toml\n  \
                   state     $XDG_STATE_HOME/vfetchd               /  /var/lib/vfetchd\n  \
-                  socket    $XDG_RUNTIME_DIR/vfetchd.sock         /  /run/vfetchd/vfetchd.sock\n\n\
+                  socket    $XDG_RUNTIME_DIR/vfetchd.sock         /  /run/vfetchd/vfetchd.sock\n            \
+                  (/tmp/vfetchd-<uid>/vfetchd.sock when XDG_RUNTIME_DIR is unset)\n\n\
                   database  <state>/vfetch.db, backups <state>/vfetch.db.backup-1 (newest), -2\n\n\
                   SIGNALS:\n  SIGTERM, SIGINT  stop gracefully; downloads resume on the next start\n\n\
                   EXIT STATUS:\n  0 stopped cleanly or recovered, 1 error, 2 bad configuration,\n  \
@@ -31,7 +32,9 @@ pub struct DaemonArgs {
     /// Config file [default: see FILES]
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Socket to listen on
+    /// Socket to listen on [default: $XDG_RUNTIME_DIR/vfetchd.sock, or
+    /// /tmp/vfetchd-<uid>/vfetchd.sock when XDG_RUNTIME_DIR is unset; /run/vfetchd/vfetchd.sock
+    /// with --system]
     #[arg(long, value_name = "PATH")]
     pub socket: Option<PathBuf>,
     /// Directory for the database, staging area and logs

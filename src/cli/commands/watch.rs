@@ -4,14 +4,21 @@ use super::{Context, Session};
 use crate::cli::watch::{View, Watch};
 use crate::cli::{Exit, Failure};
 use crate::ipc::client::Client;
-use crate::job::{Job, JobId};
-use crate::protocol::{Event, JobDetail, Request, Subscribed};
+use crate::job::{Job, JobId, JobState};
+use crate::protocol::{Event, JobDetail, Request, StatusView, Subscribed};
 
-/// Shows events until the job ends, the daemon goes away or the user stops it.
+/// Job states in which something is happening or about to happen.
+const ACTIVE: [JobState; 3] = [JobState::Queued, JobState::Searching, JobState::Downloading];
+
+/// Shows events until the job ends, the daemon goes away or the user stops it. Following one
+/// job exits as `add --wait` does: 0 when it is done, 1 when it failed or was cancelled.
 pub async fn run(ctx: &Context<'_>, job: Option<JobId>) -> Result<Exit, Failure> {
     let mut session = ctx.connect().await?;
     let view = View::for_stdout(ctx.json, View::Plain);
-    follow(&mut session, job, view).await.map(|_| Exit::Ok)
+    Ok(match follow(&mut session, job, view).await? {
+        Some(ended) if ended.state != JobState::Done => Exit::Failed,
+        _ => Exit::Ok,
+    })
 }
 
 /// Shows events until the watched job ends (returning it) or, for everything, until the daemon
@@ -29,10 +36,22 @@ pub(super) async fn follow(
     if let Some(id) = job {
         let detail: JobDetail = session.call(Request::Show(id)).await?;
         if detail.job.state.is_terminal() {
+            // A job that already ended still gets its final line, then the watch is over.
+            watch.show_ended(&detail.job);
             watch.finish();
             return Ok(Some(detail.job));
         }
         watch.show(&Event::Job(detail.job));
+    } else {
+        let status: StatusView = session.call(Request::Status).await?;
+        let active: u64 = ACTIVE
+            .iter()
+            .filter_map(|state| status.jobs.get(state.as_str()))
+            .sum();
+        if active == 0 && status.active_downloads == 0 {
+            // On stderr: a person sees it instead of a blank screen; JSON readers do not.
+            eprintln!("no active jobs; waiting for work (Ctrl-C to leave)");
+        }
     }
     loop {
         let next = tokio::select! {
