@@ -41,8 +41,13 @@ pub fn init(verbosity: u8, log_file: Option<&Path>) {
             return;
         }
     }
-    // Colours only for a person at a terminal, never in a log file an autostart redirected to.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // Colours only for a person at a terminal, never in a log file an autostart redirected to,
+    // and never when NO_COLOR asks not to (https://no-color.org: any non-empty value).
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let ansi = wants_colour(
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        no_color,
+    );
     registry
         .with(
             tracing_subscriber::fmt::layer()
@@ -50,6 +55,11 @@ pub fn init(verbosity: u8, log_file: Option<&Path>) {
                 .with_writer(std::io::stderr),
         )
         .init();
+}
+
+/// Whether the stderr log is coloured: only on a terminal, and not when `NO_COLOR` is set.
+fn wants_colour(stderr_is_terminal: bool, no_color: bool) -> bool {
+    stderr_is_terminal && !no_color
 }
 
 /// systemd sets `JOURNAL_STREAM=<dev>:<inode>` of the stream it connected to stderr.
