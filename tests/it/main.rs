@@ -15,6 +15,7 @@ mod hostile_clients;
 mod insight;
 mod layering;
 mod migration;
+mod newcomer;
 mod outcomes;
 mod packaging;
 mod partial_files;
