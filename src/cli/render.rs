@@ -221,22 +221,12 @@ pub fn job_detail(detail: &JobDetail, json: bool) {
     println!("\n{t}");
 }
 
-/// `config get/set/unset`: `key = value` lines, or JSON (an array for all keys, else one object).
-pub fn settings(settings: &[Setting], all: bool, json: bool) {
-    if json {
-        match (all, settings.first()) {
-            (false, Some(one)) => print_json(one),
-            _ => print_json(settings),
-        }
-        return;
-    }
-    for s in settings {
-        let mark = if s.runtime { "  (runtime)" } else { "" };
-        println!(
-            "{} = {}{mark}",
-            text::escaped(&s.key),
-            text::escaped(&s.value)
-        );
+/// `config get/set/unset --json`: an array for all keys, else one object (the human form is TOML,
+/// written by `commands/config.rs`).
+pub fn settings_json(settings: &[Setting], all: bool) {
+    match (all, settings.first()) {
+        (false, Some(one)) => print_json(one),
+        _ => print_json(settings),
     }
 }
 

@@ -27,7 +27,7 @@ pub async fn run(ctx: &Context<'_>, sub: &ConfigCommand) -> Result<Exit, Failure
     if ctx.json {
         // `config get` without a key lists everything, even in JSON; otherwise one object.
         let all = matches!(sub, ConfigCommand::Get { key: None });
-        render::settings(&settings, all, true);
+        render::settings_json(&settings, all);
     } else {
         for setting in &settings {
             println!("{}", toml_line(setting));
