@@ -146,6 +146,27 @@ impl FromStr for FailureKind {
     }
 }
 
+/// What ffprobe found in a video file (kept with a validated download).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VideoFacts {
+    /// Container, as ffprobe's `format_name` (e.g. "mov,mp4,m4a,3gp,3g2,mj2").
+    pub format: String,
+    /// Codec of the first video stream (e.g. "h264").
+    pub codec: String,
+    /// Frame width in pixels.
+    pub width: u32,
+    /// Frame height in pixels.
+    pub height: u32,
+    /// Frames per second, when the file states a usable rate.
+    pub fps: Option<f64>,
+    /// Overall bit rate in bits per second, when known.
+    pub bitrate: Option<u64>,
+    /// Length in seconds.
+    pub duration: f64,
+    /// Whether any audio stream is present.
+    pub has_audio: bool,
+}
+
 /// A download as stored and as clients see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Download {
@@ -168,5 +189,5 @@ pub struct Download {
     /// "valid", "not validated: …", or why the file was rejected.
     pub validation: Option<String>,
     /// What ffprobe found, once validated.
-    pub probe: Option<crate::validate::ProbeSummary>,
+    pub probe: Option<VideoFacts>,
 }

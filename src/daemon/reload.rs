@@ -8,7 +8,7 @@ use tokio::sync::Notify;
 
 use super::{notify, Shared};
 use crate::config::{Config, ConfigError};
-use crate::store::{settings, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::text::for_log;
 
 /// Keys that name where the daemon lives; changing them needs a restart.
@@ -23,7 +23,7 @@ pub async fn with_runtime_settings(
     store: &Store,
     mut config: Config,
 ) -> Result<Config, StoreError> {
-    for (key, value) in store.run(|db| settings::all(db)).await? {
+    for (key, value) in store.settings().await? {
         if let Err(e) = config.set(&key, &value, RUNTIME_ORIGIN) {
             tracing::warn!(error = %for_log(&e.to_string()), "ignoring a stored runtime setting");
         }
@@ -102,9 +102,7 @@ pub async fn set_key(shared: &Shared, key: &str, value: Option<&str>) -> Result<
                 .map_err(SetError::Config)?;
             shared
                 .store
-                .run(move |db| {
-                    settings::set(db, &key_owned, value_owned.as_deref().unwrap_or_default())
-                })
+                .set_setting(key_owned, value_owned.unwrap_or_default())
                 .await
                 .map_err(SetError::Store)?;
             apply(shared, candidate);
@@ -112,7 +110,7 @@ pub async fn set_key(shared: &Shared, key: &str, value: Option<&str>) -> Result<
         None => {
             shared
                 .store
-                .run(move |db| settings::unset(db, &key_owned))
+                .unset_setting(key_owned)
                 .await
                 .map_err(SetError::Store)?;
             // The key falls back to file, environment and flags: rebuild from those.

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::shared::Shared;
 use crate::protocol::Event;
 use crate::retry::RetryPolicy;
-use crate::store::downloads::{self, Work};
+use crate::store::Work;
 use crate::timestamp::Timestamp;
 use crate::validate::{ValidateMode, Verdict};
 
@@ -64,7 +64,7 @@ pub(super) async fn check(
         let note = error.clone();
         if let Err(e) = shared
             .store
-            .run(move |db| downloads::validation_unfinished(db, id, tries, &note, retry_at))
+            .validation_unfinished(id, tries, note, retry_at)
             .await
         {
             tracing::warn!(download = %id, error = %e, "cannot store the validation retry");

@@ -2,14 +2,27 @@
 
 use rusqlite::{params, Connection};
 
-use super::StoreError;
+use super::{Store, StoreError};
 use crate::insight::ExportRecord;
 use crate::job::JobId;
 use crate::timestamp::Timestamp;
 
+impl Store {
+    /// Up to `limit` export records after download id `after`, each with its download id (the
+    /// next page's `after`); `job` narrows it to one job.
+    pub async fn export_page(
+        &self,
+        job: Option<JobId>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, ExportRecord)>, StoreError> {
+        self.run(move |db| page(db, job, after, limit)).await
+    }
+}
+
 /// Up to `limit` records after download id `after` (keyset paging, so a large export never
 /// sits in memory at once); `job` narrows it to one job.
-pub fn page(
+pub(super) fn page(
     db: &Connection,
     job: Option<JobId>,
     after: i64,
