@@ -192,6 +192,10 @@ async fn download(
             }
             Err(e) => e,
         };
+        // Only a stop has no kind, and it was handled above.
+        let Some(kind) = error.failure_kind() else {
+            return Ok(None);
+        };
         let reason = error.to_string();
         tracing::info!(download = %id, job = %work.job, source = %work.candidate.source, tries, error = %for_log(&reason), "download attempt failed");
         let _ = shared.store.attempt_failed(id, reason.clone()).await;
@@ -201,11 +205,12 @@ async fn download(
             checksum_failures += 1;
             if checksum_failures >= CHECKSUM_TRIES {
                 return Err(Outcome::Failed {
+                    kind,
                     reason: format!("{reason} ({checksum_failures} tries); candidate dropped"),
                 });
             }
         } else if !error.is_retryable() {
-            return Err(Outcome::Failed { reason });
+            return Err(Outcome::Failed { kind, reason });
         }
         if resume.offset > before {
             // Progress was made: this try does not count against the budget.
@@ -213,6 +218,7 @@ async fn download(
         }
         if !policy.may_retry(tries) {
             return Err(Outcome::Failed {
+                kind,
                 reason: format!("gave up after {tries} tries: {reason}"),
             });
         }
@@ -269,6 +275,7 @@ async fn finish(
         Ok(None) => {}
         Err(e) => {
             return Some(Outcome::Failed {
+                kind: FailureKind::Internal,
                 reason: e.to_string(),
             })
         }
@@ -301,6 +308,7 @@ async fn finish(
         }
         Err(e) => {
             return Some(Outcome::Failed {
+                kind: FailureKind::Internal,
                 reason: format!("cannot move into the library: {e}"),
             })
         }

@@ -498,10 +498,12 @@ pub enum Outcome {
         sha256: String,
         of: DownloadId,
     },
+    /// ffprobe found no usable video (stored as [`FailureKind::InvalidVideo`]).
     Invalid {
         reason: String,
     },
     Failed {
+        kind: FailureKind,
         reason: String,
     },
     /// Stopped with its offset (or its complete file) kept until the user resumes it.
@@ -546,14 +548,16 @@ fn finish(
             params![id.0, sha256, of.0, now],
         )?,
         Outcome::Invalid { reason } => tx.execute(
-            "UPDATE downloads SET state = 'invalid', validation = ?2, error = ?2, updated_at = ?3, finished_at = ?3
+            "UPDATE downloads SET state = 'invalid', validation = ?2, error = ?2, failure_kind = ?3,
+                retry_at = NULL, updated_at = ?4, finished_at = ?4
              WHERE id = ?1 AND state = 'running'",
-            params![id.0, reason, now],
+            params![id.0, reason, FailureKind::InvalidVideo.as_str(), now],
         )?,
-        Outcome::Failed { reason } => tx.execute(
-            "UPDATE downloads SET state = 'failed', error = ?2, updated_at = ?3, finished_at = ?3
+        Outcome::Failed { kind, reason } => tx.execute(
+            "UPDATE downloads SET state = 'failed', error = ?2, failure_kind = ?3, retry_at = NULL,
+                updated_at = ?4, finished_at = ?4
              WHERE id = ?1 AND state = 'running'",
-            params![id.0, reason, now],
+            params![id.0, reason, kind.as_str(), now],
         )?,
         Outcome::Requeued { reason } => tx.execute(
             "UPDATE downloads SET state = 'queued', error = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'running'",
@@ -565,7 +569,12 @@ fn finish(
             params![id.0, reason, kind.as_str(), now],
         )?,
     };
-    if changed > 0 && !matches!(outcome, Outcome::Paused { .. }) {
+    if changed > 0
+        && matches!(
+            outcome,
+            Outcome::Done { .. } | Outcome::Duplicate { .. } | Outcome::Requeued { .. }
+        )
+    {
         // Whatever it waited for is over.
         tx.execute(
             "UPDATE downloads SET failure_kind = NULL, retry_at = NULL WHERE id = ?1",
@@ -593,10 +602,16 @@ pub(super) fn problems(db: &Connection) -> Result<Vec<String>, StoreError> {
         "SELECT id, job_id, failure_kind, COALESCE(error, ''), retry_at FROM downloads
          WHERE failure_kind IS NOT NULL AND (
             (failure_kind = ?1 AND state IN ('queued', 'running'))
-            OR (failure_kind <> ?1 AND state = 'paused'))
+            OR (failure_kind IN (?2, ?3) AND state = 'paused'))
          ORDER BY id LIMIT 20",
     )?;
-    let rows = statement.query_map([FailureKind::ValidationUnfinished.as_str()], |r| {
+    let codes = [
+        FailureKind::ValidationUnfinished,
+        FailureKind::DiskFull,
+        FailureKind::LibraryUnwritable,
+    ]
+    .map(FailureKind::as_str);
+    let rows = statement.query_map(codes, |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, i64>(1)?,
@@ -608,14 +623,12 @@ pub(super) fn problems(db: &Connection) -> Result<Vec<String>, StoreError> {
     let mut lines = Vec::new();
     for row in rows {
         let (id, job, kind, error, retry_at) = row?;
-        lines.push(match kind.parse::<FailureKind>()? {
-            FailureKind::ValidationUnfinished => {
-                let when = retry_at.map_or("now".to_string(), |t| Timestamp(t).to_string());
-                format!("validation of download {id} of job {job} did not finish ({error}); retrying at {when}")
-            }
-            FailureKind::DiskFull | FailureKind::LibraryUnwritable => {
-                format!("download {id} of job {job} paused: {error}; `vfetchctl resume {job}` continues it")
-            }
+        let kind = kind.parse::<FailureKind>()?;
+        lines.push(if kind == FailureKind::ValidationUnfinished {
+            let when = retry_at.map_or("now".to_string(), |t| Timestamp(t).to_string());
+            format!("validation of download {id} of job {job} did not finish ({error}); retrying at {when}")
+        } else {
+            format!("download {id} of job {job} paused: {error}; `vfetchctl resume {job}` continues it")
         });
     }
     Ok(lines)
@@ -716,6 +729,89 @@ mod tests {
                 let again = pick_next(db, &[])?.expect("work");
                 assert_eq!(again.offset, cp.offset);
                 assert_eq!(again.chunk_sums, Some(sums));
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    /// Queues and starts one download of a new job; returns its work.
+    fn running_download(db: &mut Connection, theme: &str, id: &str) -> Result<Work, StoreError> {
+        let job = jobs::insert(
+            db,
+            &NewJob {
+                theme: theme.into(),
+                count: 1,
+                priority: 0,
+                options: JobOptions::default(),
+            },
+        )?;
+        candidates::insert_new(db, job.id, &[candidate(SourceKind::Pexels, id)])?;
+        top_up(db, job.id)?;
+        Ok(pick_next(db, &[])?.expect("work"))
+    }
+
+    fn stored_kind(db: &Connection, id: DownloadId) -> Result<Option<String>, StoreError> {
+        Ok(db.query_row(
+            "SELECT failure_kind FROM downloads WHERE id = ?1",
+            [id.0],
+            |r| r.get(0),
+        )?)
+    }
+
+    #[test]
+    fn every_failed_invalid_or_paused_download_keeps_its_kind_as_a_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        store
+            .run_blocking(|db| {
+                let ended = [
+                    (
+                        Outcome::Failed {
+                            kind: FailureKind::ChecksumMismatch,
+                            reason: "checksum published by the provider does not match".into(),
+                        },
+                        Some("checksum_mismatch"),
+                    ),
+                    (
+                        Outcome::Failed {
+                            kind: FailureKind::HttpStatus,
+                            reason: "HTTP 404".into(),
+                        },
+                        Some("http_status"),
+                    ),
+                    (
+                        Outcome::Invalid {
+                            reason: "invalid video: no video stream".into(),
+                        },
+                        Some("invalid_video"),
+                    ),
+                    (
+                        Outcome::Paused {
+                            kind: FailureKind::DiskFull,
+                            reason: "disk full: no space".into(),
+                        },
+                        Some("disk_full"),
+                    ),
+                    (
+                        Outcome::Requeued {
+                            reason: "pexels circuit breaker is open".into(),
+                        },
+                        None,
+                    ),
+                ];
+                for (n, (outcome, code)) in ended.into_iter().enumerate() {
+                    let work = running_download(db, &format!("t{n}"), &n.to_string())?;
+                    finish(db, work.download, &outcome)?;
+                    assert_eq!(
+                        stored_kind(db, work.download)?.as_deref(),
+                        code,
+                        "{outcome:?}"
+                    );
+                }
+                // `status` lists only what waits: the paused one, read by its code.
+                let problems = problems(db)?;
+                assert_eq!(problems.len(), 1, "{problems:?}");
+                assert!(problems[0].contains("paused: disk full"), "{problems:?}");
                 Ok(())
             })
             .unwrap();
