@@ -52,15 +52,15 @@ pub fn apply(shared: &Shared, mut new: Config) {
 
 /// Re-reads the file, environment and flags, then the runtime settings; keeps the old config if
 /// anything is wrong.
-pub async fn from_file(shared: &Shared) -> Result<(), String> {
+pub async fn from_file(shared: &Shared) -> Result<(), ReloadError> {
     notify::reloading();
     let env = |name: &str| std::env::var(name).ok();
     let mode = shared.config().mode;
     let result = match Config::load(mode, &shared.overrides, &env) {
         Ok(config) => with_runtime_settings(&shared.store, config)
             .await
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
+            .map_err(ReloadError::from),
+        Err(e) => Err(ReloadError::from(e)),
     };
     let outcome = match result {
         Ok(config) => {
@@ -69,7 +69,7 @@ pub async fn from_file(shared: &Shared) -> Result<(), String> {
             Ok(())
         }
         Err(e) => {
-            tracing::error!(error = %for_log(&e), "config reload failed; keeping the previous configuration");
+            tracing::error!(error = %for_log(&e.to_string()), "config reload failed; keeping the previous configuration");
             Err(e)
         }
     };
@@ -130,5 +130,14 @@ pub enum SetError {
     #[error(transparent)]
     Store(StoreError),
     #[error("reload failed: {0}")]
-    Reload(String),
+    Reload(ReloadError),
+}
+
+/// Why re-reading the configuration failed; the previous configuration stays in force.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::filter::rendition_fits;
 use super::gate::Gate;
 use super::http::{get_json, host_of, http_url, HttpClient};
-use super::{SearchPage, SearchQuery, Source, SourceError};
+use super::{SearchPage, SearchQuery, Source, SourceError, Unusable};
 use crate::candidate::Candidate;
 use crate::config::Secret;
 use crate::job::{JobOptions, Quality};
@@ -133,7 +133,7 @@ impl Source for Pixabay {
 }
 
 /// `Ok(None)` when no rendition fits the job; `Err` when the result is malformed.
-fn to_candidate(hit: Hit, options: &JobOptions) -> Result<Option<Candidate>, String> {
+fn to_candidate(hit: Hit, options: &JobOptions) -> Result<Option<Candidate>, Unusable> {
     let v = hit.videos;
     let renditions: Vec<Rendition> = [v.large, v.medium, v.small, v.tiny]
         .into_iter()
@@ -145,7 +145,10 @@ fn to_candidate(hit: Hit, options: &JobOptions) -> Result<Option<Candidate>, Str
             .iter()
             .all(|r| r.url.is_empty() || http_url(&r.url).is_none())
     {
-        return Err(format!("video {} has no HTTP(S) file URLs", hit.id));
+        return Err(Unusable::NoWebFile {
+            id: hit.id,
+            files: "URLs",
+        });
     }
     let Some(chosen) = choose(&renditions, options) else {
         return Ok(None);

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::gate::Gate;
 use super::http::{get_json, host_of, http_url, one_line, HttpClient};
-use super::{SearchPage, SearchQuery, Source, SourceError};
+use super::{SearchPage, SearchQuery, Source, SourceError, Unusable};
 use crate::candidate::{Candidate, Checksum};
 use crate::source_kind::SourceKind;
 
@@ -141,15 +141,15 @@ impl Source for Wikimedia {
 }
 
 /// `Ok(None)` for files that are simply not videos; `Err` for results that are malformed.
-fn to_candidate(page: Page) -> Result<Option<Candidate>, String> {
+fn to_candidate(page: Page) -> Result<Option<Candidate>, Unusable> {
     let Some(info) = page.imageinfo.into_iter().next() else {
-        return Err(format!("{:?} has no imageinfo", page.title));
+        return Err(Unusable::NoFileInfo { title: page.title });
     };
     let Some(mime) = info.mime.clone().filter(|m| m.starts_with("video/")) else {
         return Ok(None);
     };
     let Some(url) = http_url(&info.url) else {
-        return Err(format!("{:?} has a non-HTTP(S) file URL", page.title));
+        return Err(Unusable::NotOnTheWeb { title: page.title });
     };
     let meta = |key: &str| -> Option<String> {
         let value = info
