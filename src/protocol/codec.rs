@@ -46,7 +46,7 @@ mod tests {
     use crate::insight::Period;
     use crate::job::{JobId, JobOptions, NewJob, Quality};
     use crate::protocol::{
-        BreakerChange, ConfigSet, Event, Hello, Progress, RateLimited, Request, SetPriority,
+        BreakerChange, ConfigSet, Event, Hello, Progress, RateLimited, Request, Retry, SetPriority,
         StatsQuery, Target, ThemesQuery,
     };
     use crate::source_kind::SourceKind;
@@ -144,6 +144,14 @@ mod tests {
             source: SourceKind,
             wait_ms: u64,
         },
+        Retry {
+            source: SourceKind,
+            job: Option<JobId>,
+            download: Option<DownloadId>,
+            attempt: u32,
+            wait_ms: u64,
+            error: String,
+        },
     }
 
     #[test]
@@ -232,6 +240,24 @@ mod tests {
                 LooseEvent::RateLimited {
                     source: SourceKind::Archive,
                     wait_ms: 250,
+                },
+            ),
+            (
+                Event::from(Retry {
+                    source: SourceKind::Wikimedia,
+                    job: Some(JobId(3)),
+                    download: None,
+                    attempt: 2,
+                    wait_ms: 1500,
+                    error: "HTTP 503".into(),
+                }),
+                LooseEvent::Retry {
+                    source: SourceKind::Wikimedia,
+                    job: Some(JobId(3)),
+                    download: None,
+                    attempt: 2,
+                    wait_ms: 1500,
+                    error: "HTTP 503".into(),
                 },
             ),
         ];

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::shared::Shared;
-use crate::protocol::Event;
+use crate::protocol::{Event, Retry};
 use crate::retry::RetryPolicy;
 use crate::store::Work;
 use crate::timestamp::Timestamp;
@@ -69,14 +69,14 @@ pub(super) async fn check(
         {
             tracing::warn!(download = %id, error = %e, "cannot store the validation retry");
         }
-        shared.publish(Event::Retry {
+        shared.publish(Event::from(Retry {
             source: work.candidate.source,
             job: Some(work.job),
             download: Some(id),
             attempt: tries,
             wait_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
             error: format!("validation: {error}"),
-        });
+        }));
         tokio::select! {
             _ = cancel.cancelled() => return Checked::Stopped,
             _ = tokio::time::sleep(wait) => {}

@@ -15,7 +15,7 @@ use crate::candidate::Checksum;
 use crate::download::{DownloadId, DownloadState, FailureKind};
 use crate::fetch::{self, Checkpoint, Digests, FetchError, Fetched, Resume, Target};
 use crate::library;
-use crate::protocol::Event;
+use crate::protocol::{Event, Retry};
 use crate::retry::RetryPolicy;
 use crate::sources::gate::Use;
 use crate::store::{CheckpointRecord, Outcome, Settled, Work};
@@ -223,14 +223,14 @@ async fn download(
             });
         }
         let wait = policy.delay(tries.max(1), error.retry_after());
-        shared.publish(Event::Retry {
+        shared.publish(Event::from(Retry {
             source,
             job: Some(work.job),
             download: Some(id),
             attempt: tries,
             wait_ms: wait.as_millis() as u64,
             error: reason.clone(),
-        });
+        }));
         tokio::select! {
             _ = cancel.cancelled() => return Ok(None),
             _ = tokio::time::sleep(wait) => {}
