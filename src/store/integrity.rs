@@ -151,14 +151,14 @@ pub(super) fn quick_check(connection: &Connection, path: &Path) -> Result<(), St
     match report {
         Ok(lines) if lines.len() == 1 && lines[0] == "ok" => Ok(()),
         Ok(lines) => Err(malformed(path, &lines.join("; "))),
-        Err(e) => Err(damaged_or(StoreError::Sql(e), path)),
+        Err(e) => Err(damaged_or(StoreError::from(e), path)),
     }
 }
 
 /// `error` as [`StoreError::Damaged`] when SQLite says the file is corrupt or not a database.
 pub(super) fn damaged_or(error: StoreError, path: &Path) -> StoreError {
     let sql = match &error {
-        StoreError::Sql(e) | StoreError::Open { source: e, .. } => e,
+        StoreError::Sql(e) | StoreError::Open { source: e, .. } => &e.0,
         _ => return error,
     };
     match sql.sqlite_error_code() {

@@ -49,12 +49,9 @@ const OWNER_ONLY: u32 = 0o600;
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Sql(#[from] rusqlite::Error),
+    Sql(EngineError),
     #[error("cannot open database {path}: {source}")]
-    Open {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    Open { path: PathBuf, source: EngineError },
     #[error("database {path} has schema version {found}, newer than this vfetchd understands ({supported}); upgrade vfetchd")]
     TooNew {
         path: PathBuf,
@@ -82,6 +79,17 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database task failed: {0}")]
     Task(String),
+}
+
+/// A failure inside the database engine, opaque so that no engine type crosses the store's API.
+#[derive(Debug, Error)]
+#[error(transparent)]
+pub struct EngineError(rusqlite::Error);
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sql(EngineError(e))
+    }
 }
 
 impl From<InvalidInput> for StoreError {
@@ -117,7 +125,7 @@ impl Store {
         let existed = integrity::prepare_file(path, file_mode)?;
         let open_error = |source| StoreError::Open {
             path: path.to_path_buf(),
-            source,
+            source: EngineError(source),
         };
         let mut connection = Connection::open(path).map_err(open_error)?;
         connection
