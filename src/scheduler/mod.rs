@@ -122,14 +122,14 @@ async fn start_downloads(shared: &Arc<Shared>) -> Result<(), StoreError> {
             work.download,
             Running {
                 job: work.job,
-                source: work.candidate.source,
+                source: work.candidate.attribution.source,
                 cancel: cancel.clone(),
                 received: Arc::clone(&received),
                 started: Instant::now(),
                 start_offset: work.offset,
             },
         );
-        tracing::info!(download = %work.download, job = %work.job, source = %work.candidate.source, offset = work.offset, "download started");
+        tracing::info!(download = %work.download, job = %work.job, source = %work.candidate.attribution.source, offset = work.offset, "download started");
         shared
             .workers
             .spawn(worker::run(Arc::clone(shared), work, cancel, received));

@@ -70,7 +70,7 @@ pub(super) async fn check(
             tracing::warn!(download = %id, error = %e, "cannot store the validation retry");
         }
         shared.publish(Event::from(Retry {
-            source: work.candidate.source,
+            source: work.candidate.attribution.source,
             job: Some(work.job),
             download: Some(id),
             attempt: tries,

@@ -48,7 +48,7 @@ pub(super) async fn run(
                 tokio::fs::remove_file(shared.config().staging_dir().join(format!("{id}.part")))
                     .await;
         }
-        tracing::info!(download = %id, job = %work.job, source = %work.candidate.source, outcome = ?outcome_name(&outcome), "download finished");
+        tracing::info!(download = %id, job = %work.job, source = %work.candidate.attribution.source, outcome = ?outcome_name(&outcome), "download finished");
         // A paused outcome pauses the whole job in the same transaction: it waits for the user
         // (space, a writable library), and `vfetchctl resume` continues from the kept offsets
         // and staged files.
@@ -100,7 +100,7 @@ async fn download(
         base: shared.config().retry_base,
         ..RetryPolicy::DOWNLOAD
     };
-    let source = work.candidate.source;
+    let source = work.candidate.attribution.source;
     let gate = shared.gate(source);
     let mut tries = 0;
     let mut checksum_failures = 0;
@@ -197,7 +197,7 @@ async fn download(
             return Ok(None);
         };
         let reason = error.to_string();
-        tracing::info!(download = %id, job = %work.job, source = %work.candidate.source, tries, error = %for_log(&reason), "download attempt failed");
+        tracing::info!(download = %id, job = %work.job, source = %work.candidate.attribution.source, tries, error = %for_log(&reason), "download attempt failed");
         let _ = shared.store.attempt_failed(id, reason.clone()).await;
         if error == FetchError::ChecksumMismatch {
             // The whole body arrived but is not what the provider describes: start over, once.
@@ -281,7 +281,11 @@ async fn finish(
         }
     }
     let ext = library::extension(work.candidate.mime.as_deref(), &work.candidate.url);
-    let name = library::file_name(work.candidate.source, &work.candidate.source_id, ext);
+    let name = library::file_name(
+        work.candidate.attribution.source,
+        &work.candidate.attribution.source_id,
+        ext,
+    );
     let (library_dir, theme, sha) = (
         shared.config().library_dir.clone(),
         work.theme.clone(),
@@ -368,7 +372,7 @@ fn run_hooks(shared: &Arc<Shared>, work: &Work, row: &crate::download::Download)
     if hooks.is_empty() {
         return;
     }
-    let c = &work.candidate;
+    let c = &work.candidate.attribution;
     let payload = serde_json::json!({
         "download": row.id.0,
         "job": work.job.0,

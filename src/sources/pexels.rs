@@ -12,6 +12,7 @@ use super::filter::{quality_fits, rendition_fits};
 use super::gate::Gate;
 use super::http::{get_json, host_of, http_url, HttpClient};
 use super::{SearchPage, SearchQuery, Source, SourceError, Unusable};
+use crate::attribution::Attribution;
 use crate::candidate::Candidate;
 use crate::config::Secret;
 use crate::job::{JobOptions, Quality};
@@ -171,17 +172,19 @@ fn to_candidate(video: Video, options: &JobOptions) -> Result<Option<Candidate>,
         .collect();
     let user = video.user;
     Ok(Some(Candidate {
-        source: SourceKind::Pexels,
-        source_id: video.id.to_string(),
-        title: page_title(video.url.as_deref())
-            .unwrap_or_else(|| format!("Pexels video {}", video.id)),
-        page_url: video.url.as_deref().and_then(http_url),
-        author_name: user.as_ref().and_then(|u| u.name.clone()),
-        author_url: user
-            .as_ref()
-            .and_then(|u| u.url.as_deref())
-            .and_then(http_url),
-        license: Some("Pexels License".to_string()),
+        attribution: Attribution {
+            source: SourceKind::Pexels,
+            source_id: video.id.to_string(),
+            title: page_title(video.url.as_deref())
+                .unwrap_or_else(|| format!("Pexels video {}", video.id)),
+            page_url: video.url.as_deref().and_then(http_url),
+            author_name: user.as_ref().and_then(|u| u.name.clone()),
+            author_url: user
+                .as_ref()
+                .and_then(|u| u.url.as_deref())
+                .and_then(http_url),
+            license: Some("Pexels License".to_string()),
+        },
         tags,
         duration: video.duration.filter(|d| d.is_finite() && *d >= 0.0),
         width: file.width.or(video.width),

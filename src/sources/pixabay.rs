@@ -11,6 +11,7 @@ use super::filter::rendition_fits;
 use super::gate::Gate;
 use super::http::{get_json, host_of, http_url, HttpClient};
 use super::{SearchPage, SearchQuery, Source, SourceError, Unusable};
+use crate::attribution::Attribution;
 use crate::candidate::Candidate;
 use crate::config::Secret;
 use crate::job::{JobOptions, Quality};
@@ -157,19 +158,21 @@ fn to_candidate(hit: Hit, options: &JobOptions) -> Result<Option<Candidate>, Unu
         return Ok(None);
     };
     Ok(Some(Candidate {
-        source: SourceKind::Pixabay,
-        source_id: hit.id.to_string(),
-        title: hit
-            .tags
-            .clone()
-            .unwrap_or_else(|| format!("Pixabay video {}", hit.id)),
-        page_url: hit.page_url.as_deref().and_then(http_url),
-        author_name: hit.user.clone(),
-        author_url: match (&hit.user, hit.user_id) {
-            (Some(user), Some(id)) => Some(format!("https://pixabay.com/users/{user}-{id}/")),
-            _ => None,
+        attribution: Attribution {
+            source: SourceKind::Pixabay,
+            source_id: hit.id.to_string(),
+            title: hit
+                .tags
+                .clone()
+                .unwrap_or_else(|| format!("Pixabay video {}", hit.id)),
+            page_url: hit.page_url.as_deref().and_then(http_url),
+            author_name: hit.user.clone(),
+            author_url: match (&hit.user, hit.user_id) {
+                (Some(user), Some(id)) => Some(format!("https://pixabay.com/users/{user}-{id}/")),
+                _ => None,
+            },
+            license: Some("Pixabay Content License".to_string()),
         },
-        license: Some("Pixabay Content License".to_string()),
         tags: hit
             .tags
             .as_deref()

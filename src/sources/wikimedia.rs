@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::gate::Gate;
 use super::http::{get_json, host_of, http_url, one_line, HttpClient};
 use super::{SearchPage, SearchQuery, Source, SourceError, Unusable};
+use crate::attribution::Attribution;
 use crate::candidate::{Candidate, Checksum};
 use crate::source_kind::SourceKind;
 
@@ -167,16 +168,18 @@ fn to_candidate(page: Page) -> Result<Option<Candidate>, Unusable> {
         .unwrap_or(&page.title)
         .to_string();
     Ok(Some(Candidate {
-        source: SourceKind::Wikimedia,
-        source_id: title.clone(),
-        title: title
-            .rsplit_once('.')
-            .map(|(stem, _)| stem.to_string())
-            .unwrap_or(title),
-        page_url: info.descriptionurl.as_deref().and_then(http_url),
-        author_name: meta("Artist"),
-        author_url: artist_link(info.extmetadata.as_ref()),
-        license: meta("LicenseShortName"),
+        attribution: Attribution {
+            source: SourceKind::Wikimedia,
+            source_id: title.clone(),
+            title: title
+                .rsplit_once('.')
+                .map(|(stem, _)| stem.to_string())
+                .unwrap_or(title),
+            page_url: info.descriptionurl.as_deref().and_then(http_url),
+            author_name: meta("Artist"),
+            author_url: artist_link(info.extmetadata.as_ref()),
+            license: meta("LicenseShortName"),
+        },
         tags: Vec::new(),
         duration: info.duration.filter(|d| d.is_finite() && *d >= 0.0),
         width: info.width,

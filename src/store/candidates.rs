@@ -3,6 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::StoreError;
+use crate::attribution::Attribution;
 use crate::candidate::{Candidate, CandidateId, CandidateState, Checksum, StoredCandidate};
 use crate::job::JobId;
 use crate::source_kind::SourceKind;
@@ -55,13 +56,15 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<StoredCandidate, StoreErro
             state: state.parse::<CandidateState>()?,
             rank: u32::try_from(rank).unwrap_or(u32::MAX),
             video: Candidate {
-                source: source.parse::<SourceKind>()?,
-                source_id,
-                title,
-                page_url,
-                author_name,
-                author_url,
-                license,
+                attribution: Attribution {
+                    source: source.parse::<SourceKind>()?,
+                    source_id,
+                    title,
+                    page_url,
+                    author_name,
+                    author_url,
+                    license,
+                },
                 tags: serde_json::from_str(&tags)?,
                 duration,
                 width,
@@ -100,15 +103,16 @@ pub(super) fn insert_new(
         )?;
         for c in found {
             let size = c.size.and_then(|s| i64::try_from(s).ok());
+            let a = &c.attribution;
             let changed = insert.execute(params![
                 job.0,
-                c.source.as_str(),
-                c.source_id,
-                c.title,
-                c.page_url,
-                c.author_name,
-                c.author_url,
-                c.license,
+                a.source.as_str(),
+                a.source_id,
+                a.title,
+                a.page_url,
+                a.author_name,
+                a.author_url,
+                a.license,
                 serde_json::to_string(&c.tags)?,
                 c.duration,
                 c.width,

@@ -637,6 +637,7 @@ pub(super) fn problems(db: &Connection) -> Result<Vec<String>, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attribution::Attribution;
     use crate::candidate::Candidate;
     use crate::job::{JobOptions, NewJob};
     use crate::source_kind::SourceKind;
@@ -644,13 +645,15 @@ mod tests {
 
     fn candidate(source: SourceKind, id: &str) -> Candidate {
         Candidate {
-            source,
-            source_id: id.into(),
-            title: id.into(),
-            page_url: None,
-            author_name: None,
-            author_url: None,
-            license: None,
+            attribution: Attribution {
+                source,
+                source_id: id.into(),
+                title: id.into(),
+                page_url: None,
+                author_name: None,
+                author_url: None,
+                license: None,
+            },
             tags: vec![],
             duration: None,
             width: None,
@@ -685,7 +688,7 @@ mod tests {
                 assert_eq!(first.job, high.id, "higher priority first");
                 // The archive one is running now; with archive full, the wikimedia one is next.
                 let second = pick_next(db, &[SourceKind::Archive])?.expect("work");
-                assert_eq!(second.candidate.source, SourceKind::Wikimedia);
+                assert_eq!(second.candidate.attribution.source, SourceKind::Wikimedia);
                 assert!(pick_next(db, &[])?.is_none());
                 assert!(pick_next(db, &SourceKind::ALL)?.is_none());
                 Ok(())
