@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::attribution::Attribution;
 use crate::job::{names, InvalidInput};
 use crate::source_kind::SourceKind;
 
@@ -50,17 +51,10 @@ impl Checksum {
 }
 
 /// A video as a source described it, after the adapter chose a rendition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
-    pub source: SourceKind,
-    /// The provider's id for the video (untrusted text; sanitised before use in a path).
-    pub source_id: String,
-    pub title: String,
-    /// Attribution link: the video's page at the provider.
-    pub page_url: Option<String>,
-    pub author_name: Option<String>,
-    pub author_url: Option<String>,
-    pub license: Option<String>,
+    /// Who made it and under what terms.
+    pub attribution: Attribution,
     pub tags: Vec<String>,
     /// Seconds.
     pub duration: Option<f64>,
@@ -73,6 +67,80 @@ pub struct Candidate {
     pub url: String,
     pub mime: Option<String>,
     pub checksum: Option<Checksum>,
+}
+
+/// [`Candidate`] as the wire and `--json` carry it: the attribution's fields flat among the
+/// others, in the order they always had.
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "Candidate")]
+struct FlatCandidate {
+    source: SourceKind,
+    source_id: String,
+    title: String,
+    page_url: Option<String>,
+    author_name: Option<String>,
+    author_url: Option<String>,
+    license: Option<String>,
+    tags: Vec<String>,
+    duration: Option<f64>,
+    width: Option<u32>,
+    height: Option<u32>,
+    fps: Option<f64>,
+    size: Option<u64>,
+    url: String,
+    mime: Option<String>,
+    checksum: Option<Checksum>,
+}
+
+impl Serialize for Candidate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let a = &self.attribution;
+        FlatCandidate {
+            source: a.source,
+            source_id: a.source_id.clone(),
+            title: a.title.clone(),
+            page_url: a.page_url.clone(),
+            author_name: a.author_name.clone(),
+            author_url: a.author_url.clone(),
+            license: a.license.clone(),
+            tags: self.tags.clone(),
+            duration: self.duration,
+            width: self.width,
+            height: self.height,
+            fps: self.fps,
+            size: self.size,
+            url: self.url.clone(),
+            mime: self.mime.clone(),
+            checksum: self.checksum.clone(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Candidate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let f = FlatCandidate::deserialize(deserializer)?;
+        Ok(Candidate {
+            attribution: Attribution {
+                source: f.source,
+                source_id: f.source_id,
+                title: f.title,
+                page_url: f.page_url,
+                author_name: f.author_name,
+                author_url: f.author_url,
+                license: f.license,
+            },
+            tags: f.tags,
+            duration: f.duration,
+            width: f.width,
+            height: f.height,
+            fps: f.fps,
+            size: f.size,
+            url: f.url,
+            mime: f.mime,
+            checksum: f.checksum,
+        })
+    }
 }
 
 /// Where a stored candidate is in its life.

@@ -100,8 +100,8 @@ impl FromStr for DownloadState {
     }
 }
 
-/// Why a download waits instead of running: stored as a code beside the human-readable error,
-/// so the daemon decides by kind and never by the wording of a message.
+/// Why a download waits or ended without a file: stored as a code beside the human-readable
+/// error, so the daemon (and `status`) decides by kind and never by the wording of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FailureKind {
     /// Paused: the disk under staging or the library is full; the offset is kept.
@@ -111,14 +111,44 @@ pub enum FailureKind {
     LibraryUnwritable,
     /// Complete in staging, but ffprobe did not finish; the validation is retried with backoff.
     ValidationUnfinished,
+    /// The body's hash is not the checksum the provider published, on every try.
+    ChecksumMismatch,
+    /// ffprobe found no usable video in the file.
+    InvalidVideo,
+    /// The server answered with an HTTP error status.
+    HttpStatus,
+    /// The link or a redirect points where outgoing requests may not go.
+    RefusedAddress,
+    /// The body is larger than the job's size limit.
+    TooLarge,
+    /// The server sent something other than a video.
+    NotAVideo,
+    /// The connection failed, stalled or ended early, on every try.
+    Network,
+    /// A redirect that cannot be followed (a loop, or not to a web address).
+    BadRedirect,
+    /// The partial file could not be written or read.
+    FileError,
+    /// The daemon itself could not finish the work (its database or a task failed).
+    Internal,
 }
 
 impl FailureKind {
     /// Every kind.
-    pub const ALL: [FailureKind; 3] = [
+    pub const ALL: [FailureKind; 13] = [
         FailureKind::DiskFull,
         FailureKind::LibraryUnwritable,
         FailureKind::ValidationUnfinished,
+        FailureKind::ChecksumMismatch,
+        FailureKind::InvalidVideo,
+        FailureKind::HttpStatus,
+        FailureKind::RefusedAddress,
+        FailureKind::TooLarge,
+        FailureKind::NotAVideo,
+        FailureKind::Network,
+        FailureKind::BadRedirect,
+        FailureKind::FileError,
+        FailureKind::Internal,
     ];
 
     /// The code stored in the database.
@@ -127,6 +157,16 @@ impl FailureKind {
             FailureKind::DiskFull => "disk_full",
             FailureKind::LibraryUnwritable => "library_unwritable",
             FailureKind::ValidationUnfinished => "validation_unfinished",
+            FailureKind::ChecksumMismatch => "checksum_mismatch",
+            FailureKind::InvalidVideo => "invalid_video",
+            FailureKind::HttpStatus => "http_status",
+            FailureKind::RefusedAddress => "refused_address",
+            FailureKind::TooLarge => "too_large",
+            FailureKind::NotAVideo => "not_a_video",
+            FailureKind::Network => "network",
+            FailureKind::BadRedirect => "bad_redirect",
+            FailureKind::FileError => "file_error",
+            FailureKind::Internal => "internal",
         }
     }
 }
@@ -144,6 +184,27 @@ impl FromStr for FailureKind {
                 ))
             })
     }
+}
+
+/// What ffprobe found in a video file (kept with a validated download).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VideoFacts {
+    /// Container, as ffprobe's `format_name` (e.g. "mov,mp4,m4a,3gp,3g2,mj2").
+    pub format: String,
+    /// Codec of the first video stream (e.g. "h264").
+    pub codec: String,
+    /// Frame width in pixels.
+    pub width: u32,
+    /// Frame height in pixels.
+    pub height: u32,
+    /// Frames per second, when the file states a usable rate.
+    pub fps: Option<f64>,
+    /// Overall bit rate in bits per second, when known.
+    pub bitrate: Option<u64>,
+    /// Length in seconds.
+    pub duration: f64,
+    /// Whether any audio stream is present.
+    pub has_audio: bool,
 }
 
 /// A download as stored and as clients see it.
@@ -168,5 +229,5 @@ pub struct Download {
     /// "valid", "not validated: …", or why the file was rejected.
     pub validation: Option<String>,
     /// What ffprobe found, once validated.
-    pub probe: Option<crate::validate::ProbeSummary>,
+    pub probe: Option<VideoFacts>,
 }

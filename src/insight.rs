@@ -5,8 +5,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::attribution::Attribution;
 use crate::download::DownloadState;
 use crate::job::InvalidInput;
+use crate::source_kind::SourceKind;
 use crate::timestamp::Timestamp;
 
 /// How `stats` groups its rows.
@@ -114,17 +116,12 @@ pub struct ThemeCount {
 }
 
 /// One downloaded video with its attribution, for `export`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExportRecord {
     pub job: i64,
     pub theme: String,
-    pub source: String,
-    pub source_id: String,
-    pub title: String,
-    pub page_url: Option<String>,
-    pub author_name: Option<String>,
-    pub author_url: Option<String>,
-    pub license: Option<String>,
+    /// Who made it and under what terms.
+    pub attribution: Attribution,
     /// Comma-separated.
     pub tags: String,
     pub path: String,
@@ -136,6 +133,89 @@ pub struct ExportRecord {
     pub fps: Option<f64>,
     pub codec: Option<String>,
     pub downloaded_at: Timestamp,
+}
+
+/// [`ExportRecord`] as the wire and `export --json` carry it: the attribution's fields flat
+/// among the others, in the order they always had.
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "ExportRecord")]
+struct FlatExportRecord {
+    job: i64,
+    theme: String,
+    source: SourceKind,
+    source_id: String,
+    title: String,
+    page_url: Option<String>,
+    author_name: Option<String>,
+    author_url: Option<String>,
+    license: Option<String>,
+    tags: String,
+    path: String,
+    sha256: String,
+    size: u64,
+    duration: Option<f64>,
+    width: Option<u32>,
+    height: Option<u32>,
+    fps: Option<f64>,
+    codec: Option<String>,
+    downloaded_at: Timestamp,
+}
+
+impl Serialize for ExportRecord {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let a = &self.attribution;
+        FlatExportRecord {
+            job: self.job,
+            theme: self.theme.clone(),
+            source: a.source,
+            source_id: a.source_id.clone(),
+            title: a.title.clone(),
+            page_url: a.page_url.clone(),
+            author_name: a.author_name.clone(),
+            author_url: a.author_url.clone(),
+            license: a.license.clone(),
+            tags: self.tags.clone(),
+            path: self.path.clone(),
+            sha256: self.sha256.clone(),
+            size: self.size,
+            duration: self.duration,
+            width: self.width,
+            height: self.height,
+            fps: self.fps,
+            codec: self.codec.clone(),
+            downloaded_at: self.downloaded_at,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ExportRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let f = FlatExportRecord::deserialize(deserializer)?;
+        Ok(ExportRecord {
+            job: f.job,
+            theme: f.theme,
+            attribution: Attribution {
+                source: f.source,
+                source_id: f.source_id,
+                title: f.title,
+                page_url: f.page_url,
+                author_name: f.author_name,
+                author_url: f.author_url,
+                license: f.license,
+            },
+            tags: f.tags,
+            path: f.path,
+            sha256: f.sha256,
+            size: f.size,
+            duration: f.duration,
+            width: f.width,
+            height: f.height,
+            fps: f.fps,
+            codec: f.codec,
+            downloaded_at: f.downloaded_at,
+        })
+    }
 }
 
 /// What `cleanup` removes.

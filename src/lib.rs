@@ -4,6 +4,7 @@
 //! Data flows one way: `ipc` frames → `daemon` handlers → `store` (the single source of truth)
 //! → scheduler → workers → events back to subscribers. `cli` renders for `vfetchctl`.
 
+pub mod attribution;
 pub mod breaker;
 pub mod candidate;
 pub mod chunk_sums;

@@ -13,23 +13,36 @@ pub struct Window {
     pub per: Duration,
 }
 
+/// Why a rate-limit text does not parse; each names the part it stumbled on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RateLimitError {
+    #[error("expected REQUESTS/SECONDS, got {0:?}")]
+    NoSlash(String),
+    #[error("bad request count in {0:?}")]
+    BadCount(String),
+    #[error("bad seconds in {0:?}")]
+    BadSeconds(String),
+    #[error("{0:?}: both numbers must be at least 1")]
+    Zero(String),
+}
+
 /// Parses `"200/3600, 20000/2592000"` (requests/seconds, comma-separated); empty means none.
-pub fn parse(text: &str) -> Result<Vec<Window>, String> {
+pub fn parse(text: &str) -> Result<Vec<Window>, RateLimitError> {
     let mut windows = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (limit, secs) = part
             .split_once('/')
-            .ok_or_else(|| format!("expected REQUESTS/SECONDS, got {part:?}"))?;
+            .ok_or_else(|| RateLimitError::NoSlash(part.to_string()))?;
         let limit: u32 = limit
             .trim()
             .parse()
-            .map_err(|_| format!("bad request count in {part:?}"))?;
+            .map_err(|_| RateLimitError::BadCount(part.to_string()))?;
         let secs: u64 = secs
             .trim()
             .parse()
-            .map_err(|_| format!("bad seconds in {part:?}"))?;
+            .map_err(|_| RateLimitError::BadSeconds(part.to_string()))?;
         if limit == 0 || secs == 0 {
-            return Err(format!("{part:?}: both numbers must be at least 1"));
+            return Err(RateLimitError::Zero(part.to_string()));
         }
         windows.push(Window {
             limit,

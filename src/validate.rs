@@ -61,26 +61,8 @@ impl std::str::FromStr for ValidateMode {
     }
 }
 
-/// What ffprobe found in a file.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ProbeSummary {
-    /// Container, as ffprobe's `format_name` (e.g. "mov,mp4,m4a,3gp,3g2,mj2").
-    pub format: String,
-    /// Codec of the first video stream (e.g. "h264").
-    pub codec: String,
-    /// Frame width in pixels.
-    pub width: u32,
-    /// Frame height in pixels.
-    pub height: u32,
-    /// Frames per second, when the file states a usable rate.
-    pub fps: Option<f64>,
-    /// Overall bit rate in bits per second, when known.
-    pub bitrate: Option<u64>,
-    /// Length in seconds.
-    pub duration: f64,
-    /// Whether any audio stream is present.
-    pub has_audio: bool,
-}
+/// What ffprobe found in a file: the store's [`VideoFacts`], under the name this module uses.
+pub use crate::download::VideoFacts as ProbeSummary;
 
 /// The verdict on one file.
 #[derive(Debug, Clone, PartialEq)]

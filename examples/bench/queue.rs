@@ -175,7 +175,7 @@ pub(crate) fn queue(ctx: &Ctx) -> Result<Vec<Row>> {
     rows.push(
         Row::info(
             S,
-            format!("scheduler pick, {queued_now} queued (store::downloads::pick_next)"),
+            format!("scheduler pick, {queued_now} queued (Store::pick_next)"),
             ms(pick_ms),
         )
         .target("<= 1 ms", pick_ms <= 1.0),
@@ -273,11 +273,10 @@ pub(crate) fn queue(ctx: &Ctx) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// Times `store::downloads::pick_next` on a copy of the database: picking the next download,
+/// Times `Store::pick_next` on a copy of the database: picking the next download,
 /// and finding nothing because the only source with queued work is at its limit.
 fn pick_with_library(db: &Path, root: &Path) -> Result<(f64, f64)> {
     use vfetch::source_kind::SourceKind;
-    use vfetch::store::downloads::pick_next;
     let copy = root.join("pick-copy.db");
     fs::copy(db, &copy)?;
     // The daemon may still hold recent writes in its write-ahead log: take it along.
@@ -290,7 +289,7 @@ fn pick_with_library(db: &Path, root: &Path) -> Result<(f64, f64)> {
         let mut times = Vec::new();
         for _ in 0..runs {
             let t = Instant::now();
-            store.run_blocking(|c| pick_next(c, full))?;
+            store.pick_next_blocking(full)?;
             times.push(t.elapsed().as_secs_f64() * 1e3);
         }
         Ok(median(&times))

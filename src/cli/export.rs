@@ -133,13 +133,7 @@ fn without_nul(r: &ExportRecord) -> ExportRecord {
     let clean_opt = |v: &Option<String>| v.as_deref().map(clean);
     ExportRecord {
         theme: clean(&r.theme),
-        source: clean(&r.source),
-        source_id: clean(&r.source_id),
-        title: clean(&r.title),
-        page_url: clean_opt(&r.page_url),
-        author_name: clean_opt(&r.author_name),
-        author_url: clean_opt(&r.author_url),
-        license: clean_opt(&r.license),
+        attribution: r.attribution.map_text(clean),
         tags: clean(&r.tags),
         path: clean(&r.path),
         sha256: clean(&r.sha256),
@@ -149,18 +143,19 @@ fn without_nul(r: &ExportRecord) -> ExportRecord {
 }
 
 fn row(r: &ExportRecord, to: Destination) -> Vec<String> {
+    let a = &r.attribution;
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     [
         r.job.to_string(),
         r.theme.clone(),
-        r.source.clone(),
-        r.source_id.clone(),
-        r.title.clone(),
-        opt(&r.page_url),
-        opt(&r.author_name),
-        opt(&r.author_url),
-        opt(&r.license),
+        a.source.as_str().to_string(),
+        a.source_id.clone(),
+        a.title.clone(),
+        opt(&a.page_url),
+        opt(&a.author_name),
+        opt(&a.author_url),
+        opt(&a.license),
         r.tags.clone(),
         r.path.clone(),
         r.sha256.clone(),

@@ -10,7 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::render::{human_bytes, json_for_stdout};
 use crate::download::DownloadId;
 use crate::job::{Job, JobId};
-use crate::protocol::{BreakerChange, Event, Progress, RateLimited};
+use crate::protocol::{BreakerChange, Event, Progress, RateLimited, Retry};
 use crate::text;
 
 /// How events are shown.
@@ -196,12 +196,12 @@ fn plain_line(event: &Event) -> Option<String> {
         Event::Breaker(BreakerChange { source, state, .. }) => {
             format!("source {source}: breaker {}", state.as_str())
         }
-        Event::Retry {
+        Event::Retry(Retry {
             source,
             attempt,
             error,
             ..
-        } => format!(
+        }) => format!(
             "retry {source} (attempt {attempt}): {}",
             text::escaped(error)
         ),
@@ -216,19 +216,19 @@ fn plain_line(event: &Event) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::plain_line;
-    use crate::protocol::Event;
+    use crate::protocol::{Event, Retry};
     use crate::source_kind::SourceKind;
 
     #[test]
     fn plain_lines_show_provider_text_escaped() {
-        let retry = Event::Retry {
+        let retry = Event::from(Retry {
             source: SourceKind::Archive,
             job: None,
             download: None,
             attempt: 2,
             wait_ms: 100,
             error: "HTTP 500: \x1b]0;pwned\x07\u{202e}gpj.exe\nforged".to_string(),
-        };
+        });
         let line = plain_line(&retry).expect("a line");
         assert_eq!(
             line,

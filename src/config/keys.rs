@@ -137,12 +137,12 @@ impl Config {
             message,
         };
         match key {
-            "socket" => self.socket = non_empty_path(value).map_err(bad)?,
-            "state_dir" => self.state_dir = non_empty_path(value).map_err(bad)?,
-            "library_dir" => self.library_dir = non_empty_path(value).map_err(bad)?,
-            "database" => self.database = Some(non_empty_path(value).map_err(bad)?),
+            "socket" => self.socket = non_empty_path(value).map_err(|e| bad(e.to_string()))?,
+            "state_dir" => self.state_dir = non_empty_path(value).map_err(|e| bad(e.to_string()))?,
+            "library_dir" => self.library_dir = non_empty_path(value).map_err(|e| bad(e.to_string()))?,
+            "database" => self.database = Some(non_empty_path(value).map_err(|e| bad(e.to_string()))?),
             "parallel_downloads" => {
-                let n = parse_u64(value).map_err(bad)?;
+                let n = parse_u64(value).map_err(|e| bad(e.to_string()))?;
                 match u32::try_from(n) {
                     Ok(n) if PARALLEL_RANGE.contains(&n) => self.parallel_downloads = n,
                     _ => {
@@ -155,40 +155,40 @@ impl Config {
                 }
             }
             "per_source_downloads" => {
-                let n = parse_u64(value).map_err(bad)?;
+                let n = parse_u64(value).map_err(|e| bad(e.to_string()))?;
                 match u32::try_from(n) {
                     Ok(n) if PARALLEL_RANGE.contains(&n) => self.per_source_downloads = n,
                     _ => return Err(bad(format!("must be between 1 and 32 (got {value})"))),
                 }
             }
-            "stall_timeout_secs" => match parse_u64(value).map_err(bad)? {
+            "stall_timeout_secs" => match parse_u64(value).map_err(|e| bad(e.to_string()))? {
                 0 => return Err(bad("must be at least 1".to_string())),
                 n => self.stall_timeout = Duration::from_secs(n),
             },
             "validate" => self.validate = value.trim().parse().map_err(|e| bad(format!("{e}")))?,
-            "ffprobe" => self.ffprobe = non_empty_path(value).map_err(bad)?,
+            "ffprobe" => self.ffprobe = non_empty_path(value).map_err(|e| bad(e.to_string()))?,
             "ffprobe_timeout_secs" => {
-                self.ffprobe_timeout = Duration::from_secs(at_least_one(value).map_err(bad)?)
+                self.ffprobe_timeout = Duration::from_secs(at_least_one(value).map_err(|e| bad(e.to_string()))?)
             }
             "connect_timeout_secs" => {
-                self.connect_timeout = Duration::from_secs(at_least_one(value).map_err(bad)?)
+                self.connect_timeout = Duration::from_secs(at_least_one(value).map_err(|e| bad(e.to_string()))?)
             }
             "allow_private_addresses" => {
-                self.allow_private_addresses = parse_bool(value).map_err(bad)?
+                self.allow_private_addresses = parse_bool(value).map_err(|e| bad(e.to_string()))?
             }
             "search_timeout_secs" => {
-                self.search_timeout = Duration::from_secs(at_least_one(value).map_err(bad)?)
+                self.search_timeout = Duration::from_secs(at_least_one(value).map_err(|e| bad(e.to_string()))?)
             }
-            "search_tries" => self.search_tries = small(value).map_err(bad)?,
-            "download_tries" => self.download_tries = small(value).map_err(bad)?,
+            "search_tries" => self.search_tries = small(value).map_err(|e| bad(e.to_string()))?,
+            "download_tries" => self.download_tries = small(value).map_err(|e| bad(e.to_string()))?,
             "retry_base_ms" => {
-                self.retry_base = Duration::from_millis(at_least_one(value).map_err(bad)?)
+                self.retry_base = Duration::from_millis(at_least_one(value).map_err(|e| bad(e.to_string()))?)
             }
-            "breaker_failures" => self.breaker.failures = small(value).map_err(bad)?,
+            "breaker_failures" => self.breaker.failures = small(value).map_err(|e| bad(e.to_string()))?,
             "breaker_recovery_secs" => {
-                self.breaker.recovery = Duration::from_secs(at_least_one(value).map_err(bad)?)
+                self.breaker.recovery = Duration::from_secs(at_least_one(value).map_err(|e| bad(e.to_string()))?)
             }
-            "breaker_trials" => self.breaker.trials = small(value).map_err(bad)?,
+            "breaker_trials" => self.breaker.trials = small(value).map_err(|e| bad(e.to_string()))?,
             "on_complete" => {
                 self.hooks.on_complete = match optional(value) {
                     None => Vec::new(),
@@ -200,11 +200,11 @@ impl Config {
                 self.hooks.webhook_url = optional(value)
                     .map(|v| parse_base_url(v).map(|_| v.to_string()))
                     .transpose()
-                    .map_err(bad)?
+                    .map_err(|e| bad(e.to_string()))?
             }
-            "hook_timeout_secs" => self.hooks.timeout = Duration::from_secs(at_least_one(value).map_err(bad)?),
+            "hook_timeout_secs" => self.hooks.timeout = Duration::from_secs(at_least_one(value).map_err(|e| bad(e.to_string()))?),
             "max_connections" => {
-                let n = parse_u64(value).map_err(bad)?;
+                let n = parse_u64(value).map_err(|e| bad(e.to_string()))?;
                 match u32::try_from(n) {
                     Ok(n) if CONNECTIONS_RANGE.contains(&n) => self.max_connections = n,
                     _ => {
@@ -217,11 +217,11 @@ impl Config {
                 }
             }
             "client_idle_timeout_secs" => {
-                self.client_idle_timeout = Duration::from_secs(at_least_one(value).map_err(bad)?)
+                self.client_idle_timeout = Duration::from_secs(at_least_one(value).map_err(|e| bad(e.to_string()))?)
             }
             "log_file" => self.log_file = optional(value).map(PathBuf::from),
             "backup_interval_hours" => {
-                self.backup_interval = match parse_u64(value).map_err(bad)? {
+                self.backup_interval = match parse_u64(value).map_err(|e| bad(e.to_string()))? {
                     0 => None,
                     n @ 1..=MAX_BACKUP_INTERVAL_HOURS => Some(Duration::from_secs(n * 3600)),
                     n => {
@@ -240,14 +240,14 @@ impl Config {
                     .transpose()
                     .map_err(|e| bad(format!("{e}")))?
             }
-            "min_width" => self.defaults.min_width = optional_u32(value).map_err(bad)?,
-            "min_height" => self.defaults.min_height = optional_u32(value).map_err(bad)?,
-            "min_duration" => self.defaults.min_duration = optional_u32(value).map_err(bad)?,
-            "max_duration" => self.defaults.max_duration = optional_u32(value).map_err(bad)?,
+            "min_width" => self.defaults.min_width = optional_u32(value).map_err(|e| bad(e.to_string()))?,
+            "min_height" => self.defaults.min_height = optional_u32(value).map_err(|e| bad(e.to_string()))?,
+            "min_duration" => self.defaults.min_duration = optional_u32(value).map_err(|e| bad(e.to_string()))?,
+            "max_duration" => self.defaults.max_duration = optional_u32(value).map_err(|e| bad(e.to_string()))?,
             "max_file_size_mb" => {
                 self.defaults.max_file_size_mb = match optional(value) {
                     None => None,
-                    Some(v) => match parse_u64(v).map_err(bad)? {
+                    Some(v) => match parse_u64(v).map_err(|e| bad(e.to_string()))? {
                         0 => return Err(bad("must be at least 1".to_string())),
                         n => Some(n),
                     },
@@ -351,10 +351,14 @@ impl Config {
             return Err(unknown());
         };
         match field {
-            "enabled" => source.enabled = parse_bool(value).map_err(bad)?,
+            "enabled" => source.enabled = parse_bool(value).map_err(|e| bad(e.to_string()))?,
             "api_key" => source.api_key = optional(value).map(|v| Secret(v.to_string())),
-            "base_url" => source.base_url = parse_base_url(value).map_err(bad)?,
-            "rate_limit" => source.rate_limit = ratelimit::parse(value).map_err(bad)?,
+            "base_url" => {
+                source.base_url = parse_base_url(value).map_err(|e| bad(e.to_string()))?
+            }
+            "rate_limit" => {
+                source.rate_limit = ratelimit::parse(value).map_err(|e| bad(e.to_string()))?
+            }
             _ => return Err(unknown()),
         }
         Ok(())
@@ -367,57 +371,80 @@ fn optional(value: &str) -> Option<&str> {
     (!v.is_empty() && !v.eq_ignore_ascii_case("none")).then_some(v)
 }
 
-fn non_empty_path(value: &str) -> Result<PathBuf, String> {
-    optional(value)
-        .map(PathBuf::from)
-        .ok_or_else(|| "must be a path".to_string())
+/// Why a value is not of the form its key takes; the message is shown with the key and where
+/// the value came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ValueError {
+    #[error("must be a path")]
+    NotAPath,
+    #[error("expected a whole number, got {0:?}")]
+    NotANumber(String),
+    #[error("{0} is too large")]
+    TooLarge(u64),
+    #[error("must be at least 1")]
+    BelowOne,
+    #[error("must be between 1 and 100 (got {0})")]
+    NotSmall(u64),
+    #[error("expected true or false, got {0:?}")]
+    NotABool(String),
+    #[error("not a URL ({reason}): {value:?}")]
+    NotAUrl { reason: String, value: String },
+    #[error("expected an http(s) URL with a host, got {0:?}")]
+    NotHttp(String),
 }
 
-fn parse_u64(value: &str) -> Result<u64, String> {
+fn non_empty_path(value: &str) -> Result<PathBuf, ValueError> {
+    optional(value)
+        .map(PathBuf::from)
+        .ok_or(ValueError::NotAPath)
+}
+
+fn parse_u64(value: &str) -> Result<u64, ValueError> {
     value
         .trim()
         .parse::<u64>()
-        .map_err(|_| format!("expected a whole number, got {value:?}"))
+        .map_err(|_| ValueError::NotANumber(value.to_string()))
 }
 
-fn optional_u32(value: &str) -> Result<Option<u32>, String> {
+fn optional_u32(value: &str) -> Result<Option<u32>, ValueError> {
     optional(value)
         .map(|v| {
             let n = parse_u64(v)?;
-            u32::try_from(n).map_err(|_| format!("{n} is too large"))
+            u32::try_from(n).map_err(|_| ValueError::TooLarge(n))
         })
         .transpose()
 }
 
-fn at_least_one(value: &str) -> Result<u64, String> {
+fn at_least_one(value: &str) -> Result<u64, ValueError> {
     match parse_u64(value)? {
-        0 => Err("must be at least 1".to_string()),
+        0 => Err(ValueError::BelowOne),
         n => Ok(n),
     }
 }
 
 /// A count between 1 and 100 (tries, breaker thresholds).
-fn small(value: &str) -> Result<u32, String> {
+fn small(value: &str) -> Result<u32, ValueError> {
     match parse_u64(value)? {
         n @ 1..=100 => Ok(n as u32),
-        n => Err(format!("must be between 1 and 100 (got {n})")),
+        n => Err(ValueError::NotSmall(n)),
     }
 }
 
-fn parse_bool(value: &str) -> Result<bool, String> {
+fn parse_bool(value: &str) -> Result<bool, ValueError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "on" | "1" => Ok(true),
         "false" | "no" | "off" | "0" => Ok(false),
-        _ => Err(format!("expected true or false, got {value:?}")),
+        _ => Err(ValueError::NotABool(value.to_string())),
     }
 }
 
-fn parse_base_url(value: &str) -> Result<String, String> {
-    let url = url::Url::parse(value.trim()).map_err(|e| format!("not a URL ({e}): {value:?}"))?;
+fn parse_base_url(value: &str) -> Result<String, ValueError> {
+    let url = url::Url::parse(value.trim()).map_err(|e| ValueError::NotAUrl {
+        reason: e.to_string(),
+        value: value.to_string(),
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!(
-            "expected an http(s) URL with a host, got {value:?}"
-        ));
+        return Err(ValueError::NotHttp(value.to_string()));
     }
     Ok(value.trim().trim_end_matches('/').to_string())
 }

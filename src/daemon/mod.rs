@@ -35,7 +35,7 @@ use crate::ipc::server::bind;
 use crate::permissions;
 use crate::scheduler::{self, Scheduler};
 use crate::sources::http::{self, ClientSettings};
-use crate::store::{jobs, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::validate::Validator;
 
 /// How many events a subscriber may fall behind before it is told it lagged.
@@ -75,7 +75,7 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
     };
     // Settings made with `vfetchctl config set` outlive restarts: they sit over the file.
     let config = reload::with_runtime_settings(&store, config).await?;
-    let requeued = store.run(jobs::requeue_interrupted).await?;
+    let requeued = store.requeue_interrupted().await?;
     if requeued > 0 {
         tracing::info!(
             jobs = requeued,

@@ -8,7 +8,6 @@ use sd_notify::NotifyState;
 use tokio::task::JoinHandle;
 
 use super::Shared;
-use crate::store::jobs;
 
 /// How often STATUS= is refreshed.
 const STATUS_EVERY: Duration = Duration::from_secs(5);
@@ -48,7 +47,7 @@ pub fn start(shared: Arc<Shared>) -> JoinHandle<()> {
         let mut since_status = STATUS_EVERY;
         loop {
             interval.tick().await;
-            let Ok(counts) = shared.store.run(|db| jobs::count_by_state(db)).await else {
+            let Ok(counts) = shared.store.job_counts().await else {
                 continue;
             };
             if watchdog.is_some() {

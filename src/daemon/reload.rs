@@ -8,7 +8,7 @@ use tokio::sync::Notify;
 
 use super::{notify, Shared};
 use crate::config::{Config, ConfigError};
-use crate::store::{settings, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::text::for_log;
 
 /// Keys that name where the daemon lives; changing them needs a restart.
@@ -23,7 +23,7 @@ pub async fn with_runtime_settings(
     store: &Store,
     mut config: Config,
 ) -> Result<Config, StoreError> {
-    for (key, value) in store.run(|db| settings::all(db)).await? {
+    for (key, value) in store.settings().await? {
         if let Err(e) = config.set(&key, &value, RUNTIME_ORIGIN) {
             tracing::warn!(error = %for_log(&e.to_string()), "ignoring a stored runtime setting");
         }
@@ -52,15 +52,15 @@ pub fn apply(shared: &Shared, mut new: Config) {
 
 /// Re-reads the file, environment and flags, then the runtime settings; keeps the old config if
 /// anything is wrong.
-pub async fn from_file(shared: &Shared) -> Result<(), String> {
+pub async fn from_file(shared: &Shared) -> Result<(), ReloadError> {
     notify::reloading();
     let env = |name: &str| std::env::var(name).ok();
     let mode = shared.config().mode;
     let result = match Config::load(mode, &shared.overrides, &env) {
         Ok(config) => with_runtime_settings(&shared.store, config)
             .await
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
+            .map_err(ReloadError::from),
+        Err(e) => Err(ReloadError::from(e)),
     };
     let outcome = match result {
         Ok(config) => {
@@ -69,7 +69,7 @@ pub async fn from_file(shared: &Shared) -> Result<(), String> {
             Ok(())
         }
         Err(e) => {
-            tracing::error!(error = %for_log(&e), "config reload failed; keeping the previous configuration");
+            tracing::error!(error = %for_log(&e.to_string()), "config reload failed; keeping the previous configuration");
             Err(e)
         }
     };
@@ -102,9 +102,7 @@ pub async fn set_key(shared: &Shared, key: &str, value: Option<&str>) -> Result<
                 .map_err(SetError::Config)?;
             shared
                 .store
-                .run(move |db| {
-                    settings::set(db, &key_owned, value_owned.as_deref().unwrap_or_default())
-                })
+                .set_setting(key_owned, value_owned.unwrap_or_default())
                 .await
                 .map_err(SetError::Store)?;
             apply(shared, candidate);
@@ -112,7 +110,7 @@ pub async fn set_key(shared: &Shared, key: &str, value: Option<&str>) -> Result<
         None => {
             shared
                 .store
-                .run(move |db| settings::unset(db, &key_owned))
+                .unset_setting(key_owned)
                 .await
                 .map_err(SetError::Store)?;
             // The key falls back to file, environment and flags: rebuild from those.
@@ -132,5 +130,14 @@ pub enum SetError {
     #[error(transparent)]
     Store(StoreError),
     #[error("reload failed: {0}")]
-    Reload(String),
+    Reload(ReloadError),
+}
+
+/// Why re-reading the configuration failed; the previous configuration stays in force.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }

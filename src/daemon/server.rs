@@ -371,10 +371,9 @@ fn concerns(event: &Event, job: Option<JobId>) -> bool {
         (Event::Job(j), Some(id)) => j.id == id,
         (Event::Download(d), Some(id)) => d.job_id == id,
         (Event::Progress(p), Some(id)) => p.job == id,
-        (Event::Retry { job: Some(j), .. }, Some(id)) => *j == id,
-        (
-            Event::Lagged { .. } | Event::Breaker(_) | Event::RateLimited(_) | Event::Retry { .. },
-            _,
-        ) => true,
+        (Event::Retry(r), Some(id)) if r.job.is_some() => r.job == Some(id),
+        (Event::Lagged { .. } | Event::Breaker(_) | Event::RateLimited(_) | Event::Retry(_), _) => {
+            true
+        }
     }
 }

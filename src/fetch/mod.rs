@@ -25,6 +25,7 @@ pub use writer::{FLUSH_BYTES, FLUSH_INTERVAL};
 
 use crate::candidate::Checksum;
 use crate::chunk_sums::{ChunkSums, CHUNK_BYTES};
+use crate::download::FailureKind;
 use crate::egress::Refused;
 use crate::sources::http::{retry_after, HttpClient, SendError};
 use chunks::ChunkSummer;
@@ -122,6 +123,25 @@ impl FetchError {
             FetchError::Network(_) | FetchError::Stalled(_) | FetchError::Short { .. } => true,
             _ => false,
         }
+    }
+
+    /// The code stored for a download that ended with this error; `None` for a stop, which
+    /// ends no download.
+    pub fn failure_kind(&self) -> Option<FailureKind> {
+        Some(match self {
+            FetchError::Status { .. } => FailureKind::HttpStatus,
+            FetchError::Network(_) | FetchError::Stalled(_) | FetchError::Short { .. } => {
+                FailureKind::Network
+            }
+            FetchError::TooLarge { .. } => FailureKind::TooLarge,
+            FetchError::NotVideo(_) => FailureKind::NotAVideo,
+            FetchError::DiskFull(_) => FailureKind::DiskFull,
+            FetchError::ChecksumMismatch => FailureKind::ChecksumMismatch,
+            FetchError::Io(_) => FailureKind::FileError,
+            FetchError::Refused(_) => FailureKind::RefusedAddress,
+            FetchError::Redirect(_) => FailureKind::BadRedirect,
+            FetchError::Cancelled => return None,
+        })
     }
 
     /// A server-requested wait before the next try.

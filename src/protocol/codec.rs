@@ -41,15 +41,19 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attribution::Attribution;
     use crate::breaker::BreakerState;
+    use crate::candidate::{Candidate, Checksum};
     use crate::download::DownloadId;
+    use crate::insight::ExportRecord;
     use crate::insight::Period;
     use crate::job::{JobId, JobOptions, NewJob, Quality};
     use crate::protocol::{
-        BreakerChange, ConfigSet, Event, Hello, Progress, RateLimited, Request, SetPriority,
+        BreakerChange, ConfigSet, Event, Hello, Progress, RateLimited, Request, Retry, SetPriority,
         StatsQuery, Target, ThemesQuery,
     };
     use crate::source_kind::SourceKind;
+    use crate::timestamp::Timestamp;
     use serde::Serialize;
 
     #[test]
@@ -144,6 +148,14 @@ mod tests {
             source: SourceKind,
             wait_ms: u64,
         },
+        Retry {
+            source: SourceKind,
+            job: Option<JobId>,
+            download: Option<DownloadId>,
+            attempt: u32,
+            wait_ms: u64,
+            error: String,
+        },
     }
 
     #[test]
@@ -234,6 +246,24 @@ mod tests {
                     wait_ms: 250,
                 },
             ),
+            (
+                Event::from(Retry {
+                    source: SourceKind::Wikimedia,
+                    job: Some(JobId(3)),
+                    download: None,
+                    attempt: 2,
+                    wait_ms: 1500,
+                    error: "HTTP 503".into(),
+                }),
+                LooseEvent::Retry {
+                    source: SourceKind::Wikimedia,
+                    job: Some(JobId(3)),
+                    download: None,
+                    attempt: 2,
+                    wait_ms: 1500,
+                    error: "HTTP 503".into(),
+                },
+            ),
         ];
         for (new, old) in events {
             assert_eq!(encode(&new).unwrap(), encode(&old).unwrap());
@@ -242,5 +272,147 @@ mod tests {
                 serde_json::to_string(&old).unwrap()
             );
         }
+    }
+
+    /// `Candidate` and `ExportRecord` as they were before they held an `Attribution`.
+    #[derive(Serialize)]
+    struct LooseCandidate {
+        source: SourceKind,
+        source_id: String,
+        title: String,
+        page_url: Option<String>,
+        author_name: Option<String>,
+        author_url: Option<String>,
+        license: Option<String>,
+        tags: Vec<String>,
+        duration: Option<f64>,
+        width: Option<u32>,
+        height: Option<u32>,
+        fps: Option<f64>,
+        size: Option<u64>,
+        url: String,
+        mime: Option<String>,
+        checksum: Option<Checksum>,
+    }
+
+    #[derive(Serialize)]
+    struct LooseExportRecord {
+        job: i64,
+        theme: String,
+        source: String,
+        source_id: String,
+        title: String,
+        page_url: Option<String>,
+        author_name: Option<String>,
+        author_url: Option<String>,
+        license: Option<String>,
+        tags: String,
+        path: String,
+        sha256: String,
+        size: u64,
+        duration: Option<f64>,
+        width: Option<u32>,
+        height: Option<u32>,
+        fps: Option<f64>,
+        codec: Option<String>,
+        downloaded_at: Timestamp,
+    }
+
+    fn attribution() -> Attribution {
+        Attribution {
+            source: SourceKind::Wikimedia,
+            source_id: "File:Sea.webm".into(),
+            title: "Sea".into(),
+            page_url: Some("https://commons.wikimedia.org/wiki/File:Sea.webm".into()),
+            author_name: Some("A. Person".into()),
+            author_url: None,
+            license: Some("CC BY-SA 4.0".into()),
+        }
+    }
+
+    #[test]
+    fn records_holding_an_attribution_keep_their_flat_json_and_round_trip() {
+        let candidate = Candidate {
+            attribution: attribution(),
+            tags: vec!["sea".into()],
+            duration: Some(12.5),
+            width: Some(1920),
+            height: Some(1080),
+            fps: None,
+            size: Some(1 << 20),
+            url: "https://upload.wikimedia.org/sea.webm".into(),
+            mime: Some("video/webm".into()),
+            checksum: Some(Checksum::Sha1("ab".repeat(20))),
+        };
+        let a = attribution();
+        let loose = LooseCandidate {
+            source: a.source,
+            source_id: a.source_id.clone(),
+            title: a.title.clone(),
+            page_url: a.page_url.clone(),
+            author_name: a.author_name.clone(),
+            author_url: a.author_url.clone(),
+            license: a.license.clone(),
+            tags: vec!["sea".into()],
+            duration: Some(12.5),
+            width: Some(1920),
+            height: Some(1080),
+            fps: None,
+            size: Some(1 << 20),
+            url: "https://upload.wikimedia.org/sea.webm".into(),
+            mime: Some("video/webm".into()),
+            checksum: Some(Checksum::Sha1("ab".repeat(20))),
+        };
+        assert_eq!(
+            serde_json::to_string(&candidate).unwrap(),
+            serde_json::to_string(&loose).unwrap()
+        );
+        assert_eq!(encode(&candidate).unwrap(), encode(&loose).unwrap());
+        let bytes = encode(&candidate).unwrap();
+        assert_eq!(decode::<Candidate>(&bytes).unwrap(), candidate);
+
+        let record = ExportRecord {
+            job: 3,
+            theme: "sea".into(),
+            attribution: attribution(),
+            tags: "sea, waves".into(),
+            path: "/lib/sea/x.webm".into(),
+            sha256: "00".repeat(32),
+            size: 1 << 20,
+            duration: Some(12.5),
+            width: Some(1920),
+            height: Some(1080),
+            fps: Some(25.0),
+            codec: Some("vp9".into()),
+            downloaded_at: Timestamp(1_700_000_000_000),
+        };
+        let loose = LooseExportRecord {
+            job: 3,
+            theme: "sea".into(),
+            source: "wikimedia".into(),
+            source_id: a.source_id,
+            title: a.title,
+            page_url: a.page_url,
+            author_name: a.author_name,
+            author_url: a.author_url,
+            license: a.license,
+            tags: "sea, waves".into(),
+            path: "/lib/sea/x.webm".into(),
+            sha256: "00".repeat(32),
+            size: 1 << 20,
+            duration: Some(12.5),
+            width: Some(1920),
+            height: Some(1080),
+            fps: Some(25.0),
+            codec: Some("vp9".into()),
+            downloaded_at: Timestamp(1_700_000_000_000),
+        };
+        // `export --json` prints the same line; on the wire the source is now its enum.
+        assert_eq!(
+            serde_json::to_string(&record).unwrap(),
+            serde_json::to_string(&loose).unwrap()
+        );
+        let bytes = encode(&record).unwrap();
+        assert_eq!(decode::<ExportRecord>(&bytes).unwrap(), record);
     }
 }

@@ -24,15 +24,7 @@ pub enum Event {
     /// Requests to a source wait for its rate-limit window.
     RateLimited(RateLimited),
     /// A request failed and will be tried again.
-    // Still loose fields: the scheduler builds it, and that seam is being reshaped separately.
-    Retry {
-        source: SourceKind,
-        job: Option<JobId>,
-        download: Option<DownloadId>,
-        attempt: u32,
-        wait_ms: u64,
-        error: String,
-    },
+    Retry(Retry),
 }
 
 /// [`Event::Progress`]: how far one running download is.
@@ -63,6 +55,26 @@ pub struct RateLimited {
     pub source: SourceKind,
     /// How long the next request waits, in milliseconds.
     pub wait_ms: u64,
+}
+
+/// [`Event::Retry`]: a request failed and will be tried again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Retry {
+    pub source: SourceKind,
+    pub job: Option<JobId>,
+    pub download: Option<DownloadId>,
+    /// The try that failed, counting from 1.
+    pub attempt: u32,
+    /// How long until the next try, in milliseconds.
+    pub wait_ms: u64,
+    /// Why the try failed, as the daemon phrased it (provider text inside is not escaped).
+    pub error: String,
+}
+
+impl From<Retry> for Event {
+    fn from(message: Retry) -> Self {
+        Event::Retry(message)
+    }
 }
 
 impl From<Progress> for Event {

@@ -18,7 +18,7 @@ pub mod response;
 use serde::{Deserialize, Serialize};
 
 pub use codec::{decode, encode, CodecError};
-pub use event::{BreakerChange, Event, Progress, RateLimited};
+pub use event::{BreakerChange, Event, Progress, RateLimited, Retry};
 pub use request::{ConfigSet, ListQuery, Request, SetPriority, StatsQuery, Target, ThemesQuery};
 pub use response::{
     Answer, ErrorKind, JobDetail, Response, RpcError, Setting, ShuttingDown, SourceStatus,

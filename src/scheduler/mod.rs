@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use crate::job::{Job, JobState};
 use crate::protocol::Event;
 use crate::source_kind::SourceKind;
-use crate::store::{candidates, downloads, jobs, StoreError};
+use crate::store::StoreError;
 use crate::text::for_log;
 use running::Running;
 use shared::Shared;
@@ -55,25 +55,19 @@ async fn run(shared: Arc<Shared>) {
 
 /// One pass over the runnable jobs, in queue order.
 async fn step(shared: &Arc<Shared>) -> Result<(), StoreError> {
-    let runnable = shared.store.run(|db| jobs::runnable(db)).await?;
+    let runnable = shared.store.runnable_jobs().await?;
     for job in runnable {
         if lock(&shared.searching).contains(&job.id) {
             continue;
         }
         let id = job.id;
-        let progress = shared
-            .store
-            .run(move |db| downloads::top_up(db, id))
-            .await?;
+        let progress = shared.store.top_up(id).await?;
         if progress.done >= progress.count {
             move_job(shared, &job, JobState::Done, &[]).await?;
             continue;
         }
         let short = progress.done + progress.active < progress.count;
-        let sources_left = shared
-            .store
-            .run(move |db| Ok(candidates::cursors(db, id)?.iter().any(|c| !c.exhausted)))
-            .await?;
+        let sources_left = shared.store.has_open_sources(id).await?;
         let never_searched =
             job.state == JobState::Queued && progress.active == 0 && progress.fresh == 0;
         if short && (sources_left || never_searched) {
@@ -119,11 +113,7 @@ async fn start_downloads(shared: &Arc<Shared>) -> Result<(), StoreError> {
                 })
                 .collect()
         };
-        let Some(work) = shared
-            .store
-            .run(move |db| downloads::pick_next(db, &full))
-            .await?
-        else {
+        let Some(work) = shared.store.pick_next(full).await? else {
             return Ok(());
         };
         let cancel = shared.shutdown.child_token();
@@ -132,14 +122,14 @@ async fn start_downloads(shared: &Arc<Shared>) -> Result<(), StoreError> {
             work.download,
             Running {
                 job: work.job,
-                source: work.candidate.source,
+                source: work.candidate.attribution.source,
                 cancel: cancel.clone(),
                 received: Arc::clone(&received),
                 started: Instant::now(),
                 start_offset: work.offset,
             },
         );
-        tracing::info!(download = %work.download, job = %work.job, source = %work.candidate.source, offset = work.offset, "download started");
+        tracing::info!(download = %work.download, job = %work.job, source = %work.candidate.attribution.source, offset = work.offset, "download started");
         shared
             .workers
             .spawn(worker::run(Arc::clone(shared), work, cancel, received));
@@ -169,10 +159,7 @@ async fn move_job(
         return Ok(());
     }
     let (id, reasons) = (job.id, reasons.to_vec());
-    let result = shared
-        .store
-        .run(move |db| jobs::transition_with_errors(db, id, to, &reasons))
-        .await;
+    let result = shared.store.move_job_noting(id, to, reasons).await;
     match result {
         Ok(job) => {
             tracing::info!(job = %job.id, state = %job.state, done = job.done, count = job.count, "job state");

@@ -10,7 +10,7 @@ use crate::job::Job;
 use crate::protocol::Event;
 use crate::source_kind::SourceKind;
 use crate::sources::{SearchPage, SearchQuery, SourceError};
-use crate::store::{candidates, downloads, jobs, searches, StoreError};
+use crate::store::{PageOutcome, StoreError};
 use crate::text::for_log;
 
 /// Pages fetched from one source for one job before it counts as exhausted.
@@ -34,16 +34,10 @@ pub(super) async fn run(shared: Arc<Shared>, job: Job) -> Result<(), StoreError>
             .collect()
     };
     let id = job.id;
-    shared
-        .store
-        .run(move |db| candidates::open_cursors(db, id, &wanted))
-        .await?;
+    shared.store.open_cursors(id, wanted).await?;
 
     for _ in 0..MAX_ROUNDS {
-        let (progress, cursors) = shared
-            .store
-            .run(move |db| Ok((downloads::progress(db, id)?, candidates::cursors(db, id)?)))
-            .await?;
+        let (progress, cursors) = shared.store.search_standing(id).await?;
         let needed = progress
             .count
             .saturating_sub(progress.done + progress.active + progress.fresh);
@@ -76,7 +70,8 @@ pub(super) async fn run(shared: Arc<Shared>, job: Job) -> Result<(), StoreError>
     Ok(())
 }
 
-/// Stores one page's outcome: candidates, search history, the cursor, and errors on the job.
+/// Stores one page's outcome (candidates, search history, the cursor, and notes on the job) in
+/// one store transaction.
 async fn record(
     shared: &Shared,
     job: &Job,
@@ -84,35 +79,31 @@ async fn record(
     query: &SearchQuery,
     result: Result<SearchPage, SourceError>,
 ) -> Result<(), StoreError> {
-    let (id, theme, page) = (job.id, job.theme.clone(), query.page);
-    let updated = shared
+    let (id, page) = (job.id, query.page);
+    let (outcome, returned) = match result {
+        Ok(found) => (
+            PageOutcome::Found {
+                exhausted: !found.has_more || found.returned == 0 || page >= MAX_PAGES,
+                returned: found.returned,
+                candidates: found.candidates,
+                skipped: found.skipped,
+            },
+            Some(found.returned),
+        ),
+        Err(e) => {
+            tracing::warn!(job = %id, source = %source, error = %for_log(&e.to_string()), "search failed");
+            let reason = format!("{source}: {e}");
+            (PageOutcome::Failed { reason }, None)
+        }
+    };
+    let recorded = shared
         .store
-        .run(move |db| {
-            let mut notes = Vec::new();
-            match result {
-                Ok(found) => {
-                    let added = candidates::insert_new(db, id, &found.candidates)?;
-                    searches::record(db, &theme, source, page, found.returned, None)?;
-                    let dry = !found.has_more || found.returned == 0 || page >= MAX_PAGES;
-                    candidates::advance_cursor(db, id, source, dry, None)?;
-                    tracing::debug!(job = %id, source = %source, page, returned = found.returned, added, "search page");
-                    notes.extend(found.skipped);
-                }
-                Err(e) => {
-                    let reason = format!("{source}: {e}");
-                    searches::record(db, &theme, source, page, 0, Some(&reason))?;
-                    candidates::advance_cursor(db, id, source, true, Some(&reason))?;
-                    tracing::warn!(job = %id, source = %source, error = %for_log(&e.to_string()), "search failed");
-                    notes.push(reason);
-                }
-            }
-            if notes.is_empty() {
-                return Ok(None);
-            }
-            jobs::add_errors(db, id, &notes).map(Some)
-        })
+        .record_search_page(id, job.theme.clone(), source, page, outcome)
         .await?;
-    if let Some(job) = updated {
+    if let Some(returned) = returned {
+        tracing::debug!(job = %id, source = %source, page, returned, added = recorded.added, "search page");
+    }
+    if let Some(job) = recorded.job {
         shared.publish(Event::Job(job));
     }
     Ok(())

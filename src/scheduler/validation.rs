@@ -9,9 +9,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::shared::Shared;
-use crate::protocol::Event;
+use crate::protocol::{Event, Retry};
 use crate::retry::RetryPolicy;
-use crate::store::downloads::{self, Work};
+use crate::store::Work;
 use crate::timestamp::Timestamp;
 use crate::validate::{ValidateMode, Verdict};
 
@@ -64,19 +64,19 @@ pub(super) async fn check(
         let note = error.clone();
         if let Err(e) = shared
             .store
-            .run(move |db| downloads::validation_unfinished(db, id, tries, &note, retry_at))
+            .validation_unfinished(id, tries, note, retry_at)
             .await
         {
             tracing::warn!(download = %id, error = %e, "cannot store the validation retry");
         }
-        shared.publish(Event::Retry {
-            source: work.candidate.source,
+        shared.publish(Event::from(Retry {
+            source: work.candidate.attribution.source,
             job: Some(work.job),
             download: Some(id),
             attempt: tries,
             wait_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
             error: format!("validation: {error}"),
-        });
+        }));
         tokio::select! {
             _ = cancel.cancelled() => return Checked::Stopped,
             _ = tokio::time::sleep(wait) => {}

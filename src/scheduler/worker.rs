@@ -14,13 +14,11 @@ use super::validation::{self, Checked};
 use crate::candidate::Checksum;
 use crate::download::{DownloadId, DownloadState, FailureKind};
 use crate::fetch::{self, Checkpoint, Digests, FetchError, Fetched, Resume, Target};
-use crate::job::JobState;
 use crate::library;
-use crate::protocol::Event;
+use crate::protocol::{Event, Retry};
 use crate::retry::RetryPolicy;
 use crate::sources::gate::Use;
-use crate::store::downloads::{self, Outcome, Work};
-use crate::store::{jobs, StoreError};
+use crate::store::{CheckpointRecord, Outcome, Settled, Work};
 use crate::text::for_log;
 use crate::validate::Verdict;
 
@@ -42,10 +40,7 @@ pub(super) async fn run(
         Ok(None) => None,
         Err(outcome) => Some(outcome),
     };
-    let paused = match &outcome {
-        Some(Outcome::Paused { reason, .. }) => Some(reason.clone()),
-        _ => None,
-    };
+    let mut job = None;
     if let Some(outcome) = outcome {
         if matches!(outcome, Outcome::Failed { .. }) {
             // Nothing will resume it: the candidate is replaced by another.
@@ -53,40 +48,34 @@ pub(super) async fn run(
                 tokio::fs::remove_file(shared.config().staging_dir().join(format!("{id}.part")))
                     .await;
         }
-        tracing::info!(download = %id, job = %work.job, source = %work.candidate.source, outcome = ?outcome_name(&outcome), "download finished");
-        match shared
-            .store
-            .run(move |db| downloads::finish(db, id, &outcome))
-            .await
-        {
-            Ok(Some(row)) => {
-                if row.state == DownloadState::Done {
-                    run_hooks(&shared, &work, &row);
+        tracing::info!(download = %id, job = %work.job, source = %work.candidate.attribution.source, outcome = ?outcome_name(&outcome), "download finished");
+        // A paused outcome pauses the whole job in the same transaction: it waits for the user
+        // (space, a writable library), and `vfetchctl resume` continues from the kept offsets
+        // and staged files.
+        match shared.store.finish_download(id, work.job, outcome).await {
+            Ok(Settled {
+                download,
+                job: settled,
+            }) => {
+                if let Some(row) = download {
+                    if row.state == DownloadState::Done {
+                        run_hooks(&shared, &work, &row);
+                    }
+                    shared.publish(Event::Download(row));
                 }
-                shared.publish(Event::Download(row));
+                job = settled;
             }
-            Ok(None) => {}
             Err(e) => tracing::error!(download = %id, error = %e, "cannot record download outcome"),
         }
     } else {
         discard_if_cancelled(&shared, id).await;
     }
     shared.running.remove(id);
-    if let Some(reason) = paused {
-        // The whole job waits for the user (space, a writable library); `vfetchctl resume`
-        // continues from the kept offsets and staged files.
-        let job = work.job;
-        let note = vec![reason];
-        if let Ok(job) = shared
-            .store
-            .run(move |db| jobs::transition_with_errors(db, job, JobState::Paused, &note))
-            .await
-        {
-            shared.publish(Event::Job(job));
-        }
-    }
-    let job = work.job;
-    if let Ok(job) = shared.store.run(move |db| jobs::get(db, job)).await {
+    let job = match job {
+        Some(job) => Some(job),
+        None => shared.store.job(work.job).await.ok(),
+    };
+    if let Some(job) = job {
         shared.publish(Event::Job(job));
     }
     shared.wake.notify_one();
@@ -111,7 +100,7 @@ async fn download(
         base: shared.config().retry_base,
         ..RetryPolicy::DOWNLOAD
     };
-    let source = work.candidate.source;
+    let source = work.candidate.attribution.source;
     let gate = shared.gate(source);
     let mut tries = 0;
     let mut checksum_failures = 0;
@@ -159,10 +148,7 @@ async fn download(
             last = Some(cp.clone());
             let store = shared.store.clone();
             async move {
-                if let Err(e) = store
-                    .run(move |db| downloads::checkpoint(db, id, &cp))
-                    .await
-                {
+                if let Err(e) = store.checkpoint(id, CheckpointRecord::from(cp)).await {
                     tracing::warn!(download = %id, error = %e, "cannot store offset");
                 }
             }
@@ -206,24 +192,25 @@ async fn download(
             }
             Err(e) => e,
         };
+        // Only a stop has no kind, and it was handled above.
+        let Some(kind) = error.failure_kind() else {
+            return Ok(None);
+        };
         let reason = error.to_string();
-        tracing::info!(download = %id, job = %work.job, source = %work.candidate.source, tries, error = %for_log(&reason), "download attempt failed");
-        let note = reason.clone();
-        let _ = shared
-            .store
-            .run(move |db| downloads::attempt_failed(db, id, &note))
-            .await;
+        tracing::info!(download = %id, job = %work.job, source = %work.candidate.attribution.source, tries, error = %for_log(&reason), "download attempt failed");
+        let _ = shared.store.attempt_failed(id, reason.clone()).await;
         if error == FetchError::ChecksumMismatch {
             // The whole body arrived but is not what the provider describes: start over, once.
             resume = Resume::default();
             checksum_failures += 1;
             if checksum_failures >= CHECKSUM_TRIES {
                 return Err(Outcome::Failed {
+                    kind,
                     reason: format!("{reason} ({checksum_failures} tries); candidate dropped"),
                 });
             }
         } else if !error.is_retryable() {
-            return Err(Outcome::Failed { reason });
+            return Err(Outcome::Failed { kind, reason });
         }
         if resume.offset > before {
             // Progress was made: this try does not count against the budget.
@@ -231,18 +218,19 @@ async fn download(
         }
         if !policy.may_retry(tries) {
             return Err(Outcome::Failed {
+                kind,
                 reason: format!("gave up after {tries} tries: {reason}"),
             });
         }
         let wait = policy.delay(tries.max(1), error.retry_after());
-        shared.publish(Event::Retry {
+        shared.publish(Event::from(Retry {
             source,
             job: Some(work.job),
             download: Some(id),
             attempt: tries,
             wait_ms: wait.as_millis() as u64,
             error: reason.clone(),
-        });
+        }));
         tokio::select! {
             _ = cancel.cancelled() => return Ok(None),
             _ = tokio::time::sleep(wait) => {}
@@ -276,13 +264,8 @@ async fn finish(
         }
     };
     let _turn = shared.finishing.lock().await;
-    let sha = fetched.sha256.clone();
-    match shared
-        .store
-        .run(move |db| downloads::done_with_sha256(db, &sha))
-        .await
-    {
-        Ok(Some((of, _))) => {
+    match shared.store.holder_of(fetched.sha256.clone()).await {
+        Ok(Some(of)) => {
             let _ = tokio::fs::remove_file(&part).await;
             return Some(Outcome::Duplicate {
                 sha256: fetched.sha256,
@@ -292,12 +275,17 @@ async fn finish(
         Ok(None) => {}
         Err(e) => {
             return Some(Outcome::Failed {
+                kind: FailureKind::Internal,
                 reason: e.to_string(),
             })
         }
     }
     let ext = library::extension(work.candidate.mime.as_deref(), &work.candidate.url);
-    let name = library::file_name(work.candidate.source, &work.candidate.source_id, ext);
+    let name = library::file_name(
+        work.candidate.attribution.source,
+        &work.candidate.attribution.source_id,
+        ext,
+    );
     let (library_dir, theme, sha) = (
         shared.config().library_dir.clone(),
         work.theme.clone(),
@@ -324,6 +312,7 @@ async fn finish(
         }
         Err(e) => {
             return Some(Outcome::Failed {
+                kind: FailureKind::Internal,
                 reason: format!("cannot move into the library: {e}"),
             })
         }
@@ -383,7 +372,7 @@ fn run_hooks(shared: &Arc<Shared>, work: &Work, row: &crate::download::Download)
     if hooks.is_empty() {
         return;
     }
-    let c = &work.candidate;
+    let c = &work.candidate.attribution;
     let payload = serde_json::json!({
         "download": row.id.0,
         "job": work.job.0,
@@ -410,10 +399,7 @@ fn run_hooks(shared: &Arc<Shared>, work: &Work, row: &crate::download::Download)
 
 /// A cancelled job's partial files are of no further use.
 async fn discard_if_cancelled(shared: &Shared, id: DownloadId) {
-    let state: Result<Option<DownloadState>, StoreError> = shared
-        .store
-        .run(move |db| Ok(downloads::get(db, id)?.map(|d| d.state)))
-        .await;
+    let state = shared.store.download_state(id).await;
     if matches!(state, Ok(Some(DownloadState::Cancelled))) {
         let _ =
             tokio::fs::remove_file(shared.config().staging_dir().join(format!("{id}.part"))).await;
@@ -428,5 +414,18 @@ fn outcome_name(outcome: &Outcome) -> &'static str {
         Outcome::Failed { .. } => "failed",
         Outcome::Paused { .. } => "paused",
         Outcome::Requeued { .. } => "requeued",
+    }
+}
+
+/// The fetcher's checkpoint in the store's terms.
+impl From<Checkpoint> for CheckpointRecord {
+    fn from(cp: Checkpoint) -> Self {
+        CheckpointRecord {
+            offset: cp.offset,
+            total: cp.total,
+            etag: cp.etag,
+            last_modified: cp.last_modified,
+            sums: cp.sums,
+        }
     }
 }

@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::gate::Gate;
 use super::http::{get_json, host_of, http_url, HttpClient};
 use super::{SearchPage, SearchQuery, Source, SourceError};
+use crate::attribution::Attribution;
 use crate::candidate::{Candidate, Checksum};
 use crate::source_kind::SourceKind;
 
@@ -185,13 +186,15 @@ impl Archive {
             .unwrap_or("")
             .to_ascii_lowercase();
         Some(Candidate {
-            source: SourceKind::Archive,
-            source_id: doc.identifier.clone(),
-            title: text_of(doc.title.as_ref()).unwrap_or_else(|| doc.identifier.clone()),
-            page_url: Some(format!("https://archive.org/details/{}", doc.identifier)),
-            author_name: text_of(doc.creator.as_ref()),
-            author_url: None,
-            license: text_of(doc.licenseurl.as_ref()).and_then(|l| http_url(&l)),
+            attribution: Attribution {
+                source: SourceKind::Archive,
+                source_id: doc.identifier.clone(),
+                title: text_of(doc.title.as_ref()).unwrap_or_else(|| doc.identifier.clone()),
+                page_url: Some(format!("https://archive.org/details/{}", doc.identifier)),
+                author_name: text_of(doc.creator.as_ref()),
+                author_url: None,
+                license: text_of(doc.licenseurl.as_ref()).and_then(|l| http_url(&l)),
+            },
             tags: Vec::new(),
             duration: number(&file.length).filter(|d| d.is_finite() && *d >= 0.0),
             width: number(&file.width).map(|w| w as u32),

@@ -76,18 +76,21 @@ pub fn rejection(candidate: &Candidate, options: &JobOptions) -> Option<String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attribution::Attribution;
     use crate::job::Orientation;
     use crate::source_kind::SourceKind;
 
     fn video(width: u32, height: u32, duration: f64, size: u64) -> Candidate {
         Candidate {
-            source: SourceKind::Wikimedia,
-            source_id: "x".into(),
-            title: "x".into(),
-            page_url: None,
-            author_name: None,
-            author_url: None,
-            license: None,
+            attribution: Attribution {
+                source: SourceKind::Wikimedia,
+                source_id: "x".into(),
+                title: "x".into(),
+                page_url: None,
+                author_name: None,
+                author_url: None,
+                license: None,
+            },
             tags: vec![],
             duration: Some(duration),
             width: Some(width),

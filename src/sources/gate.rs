@@ -9,7 +9,7 @@ use crate::events::EventBus;
 use crate::protocol::{BreakerChange, Event, RateLimited};
 use crate::ratelimit::Window;
 use crate::source_kind::SourceKind;
-use crate::store::{ratelimits, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Longest `Retry-After` honoured; a server asking for more is treated as asking for this.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
@@ -101,11 +101,7 @@ impl Gate {
             }
             if purpose == Use::Api && !windows.is_empty() {
                 let source = self.source;
-                if let Some(wait) = self
-                    .store
-                    .run(move |db| ratelimits::try_take(db, source, &windows))
-                    .await?
-                {
+                if let Some(wait) = self.store.take_request_slot(source, windows).await? {
                     self.lock().rate_wait_until = Some(Instant::now() + wait);
                     self.rate_waits
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -51,7 +51,7 @@ impl SearchPage {
     pub(crate) fn keep(
         &mut self,
         source: SourceKind,
-        converted: Result<Option<Candidate>, String>,
+        converted: Result<Option<Candidate>, Unusable>,
         options: &JobOptions,
     ) {
         match converted {
@@ -71,7 +71,7 @@ impl SearchPage {
         source: SourceKind,
         raw: serde_json::Value,
         options: &JobOptions,
-        convert: impl FnOnce(T) -> Result<Option<Candidate>, String>,
+        convert: impl FnOnce(T) -> Result<Option<Candidate>, Unusable>,
     ) {
         match serde_json::from_value::<T>(raw) {
             Ok(item) => self.keep(source, convert(item), options),
@@ -80,6 +80,21 @@ impl SearchPage {
                 .push(format!("{source}: skipped a malformed result: {e}")),
         }
     }
+}
+
+/// Why one search result cannot become a candidate (it is skipped and noted on the job).
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum Unusable {
+    /// A video whose files are all on non-web addresses; `files` is the provider's word for
+    /// them ("URLs", "links").
+    #[error("video {id} has no HTTP(S) file {files}")]
+    NoWebFile { id: u64, files: &'static str },
+    /// A file page without the file's description.
+    #[error("{title:?} has no imageinfo")]
+    NoFileInfo { title: String },
+    /// A file page whose file is not on a web address.
+    #[error("{title:?} has a non-HTTP(S) file URL")]
+    NotOnTheWeb { title: String },
 }
 
 /// Why a search request failed.

@@ -11,7 +11,8 @@ use serde_json::Value;
 use super::filter::{quality_fits, rendition_fits};
 use super::gate::Gate;
 use super::http::{get_json, host_of, http_url, HttpClient};
-use super::{SearchPage, SearchQuery, Source, SourceError};
+use super::{SearchPage, SearchQuery, Source, SourceError, Unusable};
+use crate::attribution::Attribution;
 use crate::candidate::Candidate;
 use crate::config::Secret;
 use crate::job::{JobOptions, Quality};
@@ -138,7 +139,7 @@ impl Source for Pexels {
 }
 
 /// `Ok(None)` when no rendition fits the job; `Err` when the result is malformed.
-fn to_candidate(video: Video, options: &JobOptions) -> Result<Option<Candidate>, String> {
+fn to_candidate(video: Video, options: &JobOptions) -> Result<Option<Candidate>, Unusable> {
     let files: Vec<VideoFile> = video
         .video_files
         .into_iter()
@@ -149,7 +150,10 @@ fn to_candidate(video: Video, options: &JobOptions) -> Result<Option<Candidate>,
             .iter()
             .all(|f| f.link.as_deref().and_then(http_url).is_none())
     {
-        return Err(format!("video {} has no HTTP(S) file links", video.id));
+        return Err(Unusable::NoWebFile {
+            id: video.id,
+            files: "links",
+        });
     }
     let Some(file) = choose_rendition(&files, options) else {
         return Ok(None);
@@ -168,17 +172,19 @@ fn to_candidate(video: Video, options: &JobOptions) -> Result<Option<Candidate>,
         .collect();
     let user = video.user;
     Ok(Some(Candidate {
-        source: SourceKind::Pexels,
-        source_id: video.id.to_string(),
-        title: page_title(video.url.as_deref())
-            .unwrap_or_else(|| format!("Pexels video {}", video.id)),
-        page_url: video.url.as_deref().and_then(http_url),
-        author_name: user.as_ref().and_then(|u| u.name.clone()),
-        author_url: user
-            .as_ref()
-            .and_then(|u| u.url.as_deref())
-            .and_then(http_url),
-        license: Some("Pexels License".to_string()),
+        attribution: Attribution {
+            source: SourceKind::Pexels,
+            source_id: video.id.to_string(),
+            title: page_title(video.url.as_deref())
+                .unwrap_or_else(|| format!("Pexels video {}", video.id)),
+            page_url: video.url.as_deref().and_then(http_url),
+            author_name: user.as_ref().and_then(|u| u.name.clone()),
+            author_url: user
+                .as_ref()
+                .and_then(|u| u.url.as_deref())
+                .and_then(http_url),
+            license: Some("Pexels License".to_string()),
+        },
         tags,
         duration: video.duration.filter(|d| d.is_finite() && *d >= 0.0),
         width: file.width.or(video.width),

@@ -10,7 +10,8 @@ use serde_json::Value;
 use super::filter::rendition_fits;
 use super::gate::Gate;
 use super::http::{get_json, host_of, http_url, HttpClient};
-use super::{SearchPage, SearchQuery, Source, SourceError};
+use super::{SearchPage, SearchQuery, Source, SourceError, Unusable};
+use crate::attribution::Attribution;
 use crate::candidate::Candidate;
 use crate::config::Secret;
 use crate::job::{JobOptions, Quality};
@@ -133,7 +134,7 @@ impl Source for Pixabay {
 }
 
 /// `Ok(None)` when no rendition fits the job; `Err` when the result is malformed.
-fn to_candidate(hit: Hit, options: &JobOptions) -> Result<Option<Candidate>, String> {
+fn to_candidate(hit: Hit, options: &JobOptions) -> Result<Option<Candidate>, Unusable> {
     let v = hit.videos;
     let renditions: Vec<Rendition> = [v.large, v.medium, v.small, v.tiny]
         .into_iter()
@@ -145,7 +146,10 @@ fn to_candidate(hit: Hit, options: &JobOptions) -> Result<Option<Candidate>, Str
             .iter()
             .all(|r| r.url.is_empty() || http_url(&r.url).is_none())
     {
-        return Err(format!("video {} has no HTTP(S) file URLs", hit.id));
+        return Err(Unusable::NoWebFile {
+            id: hit.id,
+            files: "URLs",
+        });
     }
     let Some(chosen) = choose(&renditions, options) else {
         return Ok(None);
@@ -154,19 +158,21 @@ fn to_candidate(hit: Hit, options: &JobOptions) -> Result<Option<Candidate>, Str
         return Ok(None);
     };
     Ok(Some(Candidate {
-        source: SourceKind::Pixabay,
-        source_id: hit.id.to_string(),
-        title: hit
-            .tags
-            .clone()
-            .unwrap_or_else(|| format!("Pixabay video {}", hit.id)),
-        page_url: hit.page_url.as_deref().and_then(http_url),
-        author_name: hit.user.clone(),
-        author_url: match (&hit.user, hit.user_id) {
-            (Some(user), Some(id)) => Some(format!("https://pixabay.com/users/{user}-{id}/")),
-            _ => None,
+        attribution: Attribution {
+            source: SourceKind::Pixabay,
+            source_id: hit.id.to_string(),
+            title: hit
+                .tags
+                .clone()
+                .unwrap_or_else(|| format!("Pixabay video {}", hit.id)),
+            page_url: hit.page_url.as_deref().and_then(http_url),
+            author_name: hit.user.clone(),
+            author_url: match (&hit.user, hit.user_id) {
+                (Some(user), Some(id)) => Some(format!("https://pixabay.com/users/{user}-{id}/")),
+                _ => None,
+            },
+            license: Some("Pixabay Content License".to_string()),
         },
-        license: Some("Pixabay Content License".to_string()),
         tags: hit
             .tags
             .as_deref()

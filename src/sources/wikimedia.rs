@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::gate::Gate;
 use super::http::{get_json, host_of, http_url, one_line, HttpClient};
-use super::{SearchPage, SearchQuery, Source, SourceError};
+use super::{SearchPage, SearchQuery, Source, SourceError, Unusable};
+use crate::attribution::Attribution;
 use crate::candidate::{Candidate, Checksum};
 use crate::source_kind::SourceKind;
 
@@ -141,15 +142,15 @@ impl Source for Wikimedia {
 }
 
 /// `Ok(None)` for files that are simply not videos; `Err` for results that are malformed.
-fn to_candidate(page: Page) -> Result<Option<Candidate>, String> {
+fn to_candidate(page: Page) -> Result<Option<Candidate>, Unusable> {
     let Some(info) = page.imageinfo.into_iter().next() else {
-        return Err(format!("{:?} has no imageinfo", page.title));
+        return Err(Unusable::NoFileInfo { title: page.title });
     };
     let Some(mime) = info.mime.clone().filter(|m| m.starts_with("video/")) else {
         return Ok(None);
     };
     let Some(url) = http_url(&info.url) else {
-        return Err(format!("{:?} has a non-HTTP(S) file URL", page.title));
+        return Err(Unusable::NotOnTheWeb { title: page.title });
     };
     let meta = |key: &str| -> Option<String> {
         let value = info
@@ -167,16 +168,18 @@ fn to_candidate(page: Page) -> Result<Option<Candidate>, String> {
         .unwrap_or(&page.title)
         .to_string();
     Ok(Some(Candidate {
-        source: SourceKind::Wikimedia,
-        source_id: title.clone(),
-        title: title
-            .rsplit_once('.')
-            .map(|(stem, _)| stem.to_string())
-            .unwrap_or(title),
-        page_url: info.descriptionurl.as_deref().and_then(http_url),
-        author_name: meta("Artist"),
-        author_url: artist_link(info.extmetadata.as_ref()),
-        license: meta("LicenseShortName"),
+        attribution: Attribution {
+            source: SourceKind::Wikimedia,
+            source_id: title.clone(),
+            title: title
+                .rsplit_once('.')
+                .map(|(stem, _)| stem.to_string())
+                .unwrap_or(title),
+            page_url: info.descriptionurl.as_deref().and_then(http_url),
+            author_name: meta("Artist"),
+            author_url: artist_link(info.extmetadata.as_ref()),
+            license: meta("LicenseShortName"),
+        },
         tags: Vec::new(),
         duration: info.duration.filter(|d| d.is_finite() && *d >= 0.0),
         width: info.width,

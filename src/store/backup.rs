@@ -112,7 +112,7 @@ fn copy(database: &Path, target: &Path) -> Result<(), StoreError> {
                 StepResult::Busy | StepResult::Locked => {
                     tries += 1;
                     if tries >= BUSY_TRIES {
-                        return Err(StoreError::Sql(rusqlite::Error::SqliteFailure(
+                        return Err(StoreError::from(rusqlite::Error::SqliteFailure(
                             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
                             Some("the database stayed busy".to_string()),
                         )));
@@ -125,7 +125,7 @@ fn copy(database: &Path, target: &Path) -> Result<(), StoreError> {
         }
     }
     integrity::quick_check(&destination, target)?;
-    destination.close().map_err(|(_, e)| StoreError::Sql(e))?;
+    destination.close().map_err(|(_, e)| StoreError::from(e))?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::StoreError;
+use crate::attribution::Attribution;
 use crate::candidate::{Candidate, CandidateId, CandidateState, Checksum, StoredCandidate};
 use crate::job::JobId;
 use crate::source_kind::SourceKind;
@@ -55,13 +56,15 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<StoredCandidate, StoreErro
             state: state.parse::<CandidateState>()?,
             rank: u32::try_from(rank).unwrap_or(u32::MAX),
             video: Candidate {
-                source: source.parse::<SourceKind>()?,
-                source_id,
-                title,
-                page_url,
-                author_name,
-                author_url,
-                license,
+                attribution: Attribution {
+                    source: source.parse::<SourceKind>()?,
+                    source_id,
+                    title,
+                    page_url,
+                    author_name,
+                    author_url,
+                    license,
+                },
                 tags: serde_json::from_str(&tags)?,
                 duration,
                 width,
@@ -78,13 +81,13 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<StoredCandidate, StoreErro
 
 /// Stores a job's new candidates in rank order; ones already known (same source and id, or same
 /// URL, in any job) are skipped. Returns how many were new.
-pub fn insert_new(
-    db: &mut Connection,
+/// Runs inside the caller's transaction, so the ranks it reads stay its own.
+pub(super) fn insert_new(
+    db: &Connection,
     job: JobId,
     found: &[Candidate],
 ) -> Result<usize, StoreError> {
-    let tx = db.transaction()?;
-    let mut rank: i64 = tx.query_row(
+    let mut rank: i64 = db.query_row(
         "SELECT COALESCE(MAX(rank), 0) FROM candidates WHERE job_id = ?1",
         [job.0],
         |r| r.get(0),
@@ -92,7 +95,7 @@ pub fn insert_new(
     let now = Timestamp::now().0;
     let mut added = 0;
     {
-        let mut insert = tx.prepare(
+        let mut insert = db.prepare(
             "INSERT OR IGNORE INTO candidates (job_id, source, source_id, title, page_url, author_name,
                 author_url, license, tags, duration, width, height, fps, size, url, mime, checksum,
                 rank, state, created_at)
@@ -100,15 +103,16 @@ pub fn insert_new(
         )?;
         for c in found {
             let size = c.size.and_then(|s| i64::try_from(s).ok());
+            let a = &c.attribution;
             let changed = insert.execute(params![
                 job.0,
-                c.source.as_str(),
-                c.source_id,
-                c.title,
-                c.page_url,
-                c.author_name,
-                c.author_url,
-                c.license,
+                a.source.as_str(),
+                a.source_id,
+                a.title,
+                a.page_url,
+                a.author_name,
+                a.author_url,
+                a.license,
                 serde_json::to_string(&c.tags)?,
                 c.duration,
                 c.width,
@@ -127,19 +131,18 @@ pub fn insert_new(
             }
         }
     }
-    tx.commit()?;
     Ok(added)
 }
 
 /// A job's candidates in rank order.
-pub fn for_job(db: &Connection, job: JobId) -> Result<Vec<StoredCandidate>, StoreError> {
+pub(super) fn for_job(db: &Connection, job: JobId) -> Result<Vec<StoredCandidate>, StoreError> {
     let mut statement = db.prepare(&format!("{SELECT} WHERE job_id = ?1 ORDER BY rank"))?;
     let rows = statement.query_map([job.0], from_row)?;
     rows.map(|r| r?).collect()
 }
 
 /// One candidate.
-pub fn get(db: &Connection, id: CandidateId) -> Result<Option<StoredCandidate>, StoreError> {
+pub(super) fn get(db: &Connection, id: CandidateId) -> Result<Option<StoredCandidate>, StoreError> {
     db.query_row(&format!("{SELECT} WHERE id = ?1"), [id.0], from_row)
         .optional()?
         .transpose()
@@ -155,7 +158,11 @@ pub struct Cursor {
 }
 
 /// Creates cursors for the sources a job will search (existing ones are kept).
-pub fn open_cursors(db: &Connection, job: JobId, sources: &[SourceKind]) -> Result<(), StoreError> {
+pub(super) fn open_cursors(
+    db: &Connection,
+    job: JobId,
+    sources: &[SourceKind],
+) -> Result<(), StoreError> {
     for source in sources {
         db.execute(
             "INSERT OR IGNORE INTO job_sources (job_id, source) VALUES (?1, ?2)",
@@ -166,7 +173,7 @@ pub fn open_cursors(db: &Connection, job: JobId, sources: &[SourceKind]) -> Resu
 }
 
 /// A job's cursors.
-pub fn cursors(db: &Connection, job: JobId) -> Result<Vec<Cursor>, StoreError> {
+pub(super) fn cursors(db: &Connection, job: JobId) -> Result<Vec<Cursor>, StoreError> {
     let mut statement =
         db.prepare("SELECT source, next_page, exhausted, error FROM job_sources WHERE job_id = ?1 ORDER BY source")?;
     let rows = statement.query_map([job.0], |r| {
@@ -190,7 +197,7 @@ pub fn cursors(db: &Connection, job: JobId) -> Result<Vec<Cursor>, StoreError> {
 }
 
 /// Records the outcome of one page: advance, or mark the source dry (with the reason if it failed).
-pub fn advance_cursor(
+pub(super) fn advance_cursor(
     db: &Connection,
     job: JobId,
     source: SourceKind,

@@ -2,13 +2,24 @@
 
 use rusqlite::{params, Connection};
 
-use super::StoreError;
+use super::{Store, StoreError};
 use crate::insight::{CleanupQuery, CleanupReport};
 use crate::timestamp::Timestamp;
 
+impl Store {
+    /// Deletes the old records `query` selects (rolled back for a dry run). Returns the report
+    /// plus the staging download ids and library paths whose files the caller may delete.
+    pub async fn clean_up(
+        &self,
+        query: CleanupQuery,
+    ) -> Result<(CleanupReport, Vec<i64>, Vec<String>), StoreError> {
+        self.run(move |db| run(db, &query)).await
+    }
+}
+
 /// Deletes what `query` selects in one transaction (rolled back for a dry run). Returns the
 /// report plus the staging download ids and library paths whose files the caller may delete.
-pub fn run(
+pub(super) fn run(
     db: &mut Connection,
     query: &CleanupQuery,
 ) -> Result<(CleanupReport, Vec<i64>, Vec<String>), StoreError> {

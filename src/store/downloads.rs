@@ -1,13 +1,162 @@
-//! Queries on `downloads`: creating them from candidates, listing, and the scheduler's pick.
+//! Queries on `downloads`: creating them from candidates, listing, the scheduler's pick, the
+//! worker's checkpoints and how a download ends (settling its job in the same transaction).
+
+use std::collections::BTreeMap;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::StoreError;
+use super::{candidates, jobs, Store, StoreError};
 use crate::candidate::CandidateId;
 use crate::chunk_sums::ChunkSums;
-use crate::download::{Download, DownloadId, DownloadState, FailureKind};
-use crate::job::JobId;
+use crate::download::{Download, DownloadId, DownloadState, FailureKind, VideoFacts};
+use crate::job::{Job, JobId, JobState};
+use crate::source_kind::SourceKind;
 use crate::timestamp::Timestamp;
+
+/// A durable point of a running download: the bytes `[0, offset)` are on disk, described by
+/// `sums` and valid for the validators `etag`/`last_modified`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointRecord {
+    pub offset: u64,
+    /// The full size, when the server stated it.
+    pub total: Option<u64>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub sums: ChunkSums,
+}
+
+/// What recording a download's end changed.
+#[derive(Debug, Clone)]
+pub struct Settled {
+    /// The download as it now is (`None` if it no longer exists).
+    pub download: Option<Download>,
+    /// Its job as it now is (`None` if it no longer exists).
+    pub job: Option<Job>,
+}
+
+impl Store {
+    /// Where a job stands and its search cursors, read together.
+    pub async fn search_standing(
+        &self,
+        job: JobId,
+    ) -> Result<(Progress, Vec<candidates::Cursor>), StoreError> {
+        self.run(move |db| {
+            let tx = db.transaction()?;
+            let standing = (progress(&tx, job)?, candidates::cursors(&tx, job)?);
+            tx.commit()?;
+            Ok(standing)
+        })
+        .await
+    }
+
+    /// Whether any of a job's sources may still have pages to search.
+    pub async fn has_open_sources(&self, job: JobId) -> Result<bool, StoreError> {
+        self.run(move |db| Ok(candidates::cursors(db, job)?.iter().any(|c| !c.exhausted)))
+            .await
+    }
+
+    /// Queues downloads for the best untried candidates until done + active reaches the job's
+    /// count. Returns the progress afterwards.
+    pub async fn top_up(&self, job: JobId) -> Result<Progress, StoreError> {
+        self.run(move |db| top_up(db, job)).await
+    }
+
+    /// Takes the next queued download in queue order whose source is not in `full`, and marks
+    /// it running.
+    pub async fn pick_next(&self, full: Vec<SourceKind>) -> Result<Option<Work>, StoreError> {
+        self.run(move |db| pick_next(db, &full)).await
+    }
+
+    /// [`Store::pick_next`] on the calling thread, for tools outside the async runtime (the
+    /// benchmark times the query itself).
+    pub fn pick_next_blocking(&self, full: &[SourceKind]) -> Result<Option<Work>, StoreError> {
+        self.run_blocking(|db| pick_next(db, full))
+    }
+
+    /// Stores a durable offset with the validators and chunk sums that describe it.
+    pub async fn checkpoint(
+        &self,
+        id: DownloadId,
+        record: CheckpointRecord,
+    ) -> Result<(), StoreError> {
+        self.run(move |db| checkpoint(db, id, &record)).await
+    }
+
+    /// Counts a failed attempt of a running download and its reason.
+    pub async fn attempt_failed(&self, id: DownloadId, error: String) -> Result<(), StoreError> {
+        self.run(move |db| attempt_failed(db, id, &error)).await
+    }
+
+    /// Records that ffprobe did not finish on a complete download, and when it is tried again.
+    pub async fn validation_unfinished(
+        &self,
+        id: DownloadId,
+        tries: u32,
+        error: String,
+        retry_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.run(move |db| validation_unfinished(db, id, tries, &error, retry_at))
+            .await
+    }
+
+    /// The finished download already holding this content, if any.
+    pub async fn holder_of(&self, sha256: String) -> Result<Option<DownloadId>, StoreError> {
+        self.run(move |db| Ok(done_with_sha256(db, &sha256)?.map(|(id, _)| id)))
+            .await
+    }
+
+    /// A download's state, if it exists.
+    pub async fn download_state(
+        &self,
+        id: DownloadId,
+    ) -> Result<Option<DownloadState>, StoreError> {
+        self.run(move |db| Ok(get(db, id)?.map(|d| d.state))).await
+    }
+
+    /// Records how a running download of `job` ended and settles the job with it, in one
+    /// transaction: a paused download (disk full, library not writable) pauses its whole job,
+    /// noting why, unless the user moved the job meanwhile. A download the user paused or
+    /// cancelled meanwhile keeps that state.
+    pub async fn finish_download(
+        &self,
+        id: DownloadId,
+        job: JobId,
+        outcome: Outcome,
+    ) -> Result<Settled, StoreError> {
+        self.run(move |db| {
+            let tx = db.transaction()?;
+            let download = finish(&tx, id, &outcome)?;
+            if let Outcome::Paused { reason, .. } = &outcome {
+                let note = std::slice::from_ref(reason);
+                match jobs::move_noting(&tx, job, JobState::Paused, note) {
+                    // Paused, cancelled or gone meanwhile: the user's decision stands.
+                    Ok(_) | Err(StoreError::Transition { .. } | StoreError::JobNotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            let job = match jobs::get(&tx, job) {
+                Ok(job) => Some(job),
+                Err(StoreError::JobNotFound(_)) => None,
+                Err(e) => return Err(e),
+            };
+            tx.commit()?;
+            Ok(Settled { download, job })
+        })
+        .await
+    }
+
+    /// Job counts by state and the downloads waiting for the user or a validation retry (one
+    /// line each), read together for `status`.
+    pub async fn status_summary(&self) -> Result<(BTreeMap<String, u64>, Vec<String>), StoreError> {
+        self.run(|db| {
+            let tx = db.transaction()?;
+            let summary = (jobs::count_by_state(&tx)?, problems(&tx)?);
+            tx.commit()?;
+            Ok(summary)
+        })
+        .await
+    }
+}
 
 const SELECT: &str = "SELECT d.id, d.job_id, d.candidate_id, c.source, c.source_id, c.url, d.state,
         d.offset, d.total, d.attempts, d.sha256, d.path, d.error, d.validation, d.probe, d.elapsed_ms
@@ -60,14 +209,14 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Download, StoreError>> {
 }
 
 /// One download.
-pub fn get(db: &Connection, id: DownloadId) -> Result<Option<Download>, StoreError> {
+pub(super) fn get(db: &Connection, id: DownloadId) -> Result<Option<Download>, StoreError> {
     db.query_row(&format!("{SELECT} WHERE d.id = ?1"), [id.0], from_row)
         .optional()?
         .transpose()
 }
 
 /// A job's downloads, oldest first.
-pub fn for_job(db: &Connection, job: JobId) -> Result<Vec<Download>, StoreError> {
+pub(super) fn for_job(db: &Connection, job: JobId) -> Result<Vec<Download>, StoreError> {
     let mut statement = db.prepare(&format!("{SELECT} WHERE d.job_id = ?1 ORDER BY d.id"))?;
     let rows = statement.query_map([job.0], from_row)?;
     rows.map(|r| r?).collect()
@@ -85,7 +234,7 @@ pub struct Progress {
 }
 
 /// Counts a job's downloads and untried candidates.
-pub fn progress(db: &Connection, job: JobId) -> Result<Progress, StoreError> {
+pub(super) fn progress(db: &Connection, job: JobId) -> Result<Progress, StoreError> {
     let (count, done, active, fresh): (u32, u32, u32, u32) = db.query_row(
         "SELECT j.count,
             (SELECT COUNT(*) FROM downloads WHERE job_id = j.id AND state = 'done'),
@@ -107,7 +256,7 @@ pub fn progress(db: &Connection, job: JobId) -> Result<Progress, StoreError> {
 
 /// Queues downloads for the best untried candidates until done + active reaches the job's count.
 /// Returns the progress afterwards.
-pub fn top_up(db: &mut Connection, job: JobId) -> Result<Progress, StoreError> {
+pub(super) fn top_up(db: &mut Connection, job: JobId) -> Result<Progress, StoreError> {
     let tx = db.transaction()?;
     let before = progress(&tx, job)?;
     let wanted = before.count.saturating_sub(before.done + before.active);
@@ -140,12 +289,11 @@ pub fn top_up(db: &mut Connection, job: JobId) -> Result<Progress, StoreError> {
 
 /// Moves a job's downloads along with the job: pause keeps offsets, resume queues them again,
 /// cancel ends them and frees untried candidates for other jobs.
-pub fn follow_job_state(
+pub(super) fn follow_job_state(
     db: &Connection,
     job: JobId,
-    job_state: crate::job::JobState,
+    job_state: JobState,
 ) -> Result<(), StoreError> {
-    use crate::job::JobState;
     let now = Timestamp::now().0;
     match job_state {
         JobState::Paused => {
@@ -198,13 +346,10 @@ pub struct Work {
 
 /// Takes the next queued download in queue order (priority, job age, id) whose source is not at
 /// its limit, and marks it running, in one transaction.
-pub fn pick_next(
-    db: &mut Connection,
-    full: &[crate::source_kind::SourceKind],
-) -> Result<Option<Work>, StoreError> {
+fn pick_next(db: &mut Connection, full: &[SourceKind]) -> Result<Option<Work>, StoreError> {
     let tx = db.transaction()?;
     // One indexed LIMIT 1 per source that may start work, then the best of those.
-    let open: Vec<&str> = crate::source_kind::SourceKind::ALL
+    let open: Vec<&str> = SourceKind::ALL
         .iter()
         .filter(|s| !full.contains(s))
         .map(|s| s.as_str())
@@ -247,9 +392,9 @@ pub fn pick_next(
         [id],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let stored = super::candidates::get(&tx, CandidateId(candidate))?
+    let stored = candidates::get(&tx, CandidateId(candidate))?
         .ok_or_else(|| StoreError::Corrupt(format!("download {id} has no candidate")))?;
-    let job_row = super::jobs::get(&tx, JobId(job))?;
+    let job_row = jobs::get(&tx, JobId(job))?;
     tx.commit()?;
     Ok(Some(Work {
         download: DownloadId(id),
@@ -269,11 +414,7 @@ pub fn pick_next(
 
 /// Stores a durable offset, the validators it is valid for and the chunk sums of the prefix it
 /// ends, in one statement so they always describe the same bytes (whatever the download's state).
-pub fn checkpoint(
-    db: &Connection,
-    id: DownloadId,
-    cp: &crate::fetch::Checkpoint,
-) -> Result<(), StoreError> {
+fn checkpoint(db: &Connection, id: DownloadId, cp: &CheckpointRecord) -> Result<(), StoreError> {
     db.execute(
         "UPDATE downloads SET offset = ?2, total = COALESCE(?3, total), etag = ?4, last_modified = ?5, updated_at = ?6,
             chunk_sums = ?7
@@ -293,7 +434,7 @@ pub fn checkpoint(
 
 /// Records that ffprobe did not finish on a complete download: the try, the reason and when the
 /// next try is due (shown by `status` while the download waits).
-pub fn validation_unfinished(
+pub(super) fn validation_unfinished(
     db: &Connection,
     id: DownloadId,
     tries: u32,
@@ -316,7 +457,11 @@ pub fn validation_unfinished(
 }
 
 /// Counts a failed attempt and its reason.
-pub fn attempt_failed(db: &Connection, id: DownloadId, error: &str) -> Result<(), StoreError> {
+pub(super) fn attempt_failed(
+    db: &Connection,
+    id: DownloadId,
+    error: &str,
+) -> Result<(), StoreError> {
     db.execute(
         "UPDATE downloads SET attempts = attempts + 1, error = ?2, updated_at = ?3 WHERE id = ?1",
         params![id.0, error, Timestamp::now().0],
@@ -325,7 +470,7 @@ pub fn attempt_failed(db: &Connection, id: DownloadId, error: &str) -> Result<()
 }
 
 /// The finished download holding this content, if any.
-pub fn done_with_sha256(
+pub(super) fn done_with_sha256(
     db: &Connection,
     sha256: &str,
 ) -> Result<Option<(DownloadId, Option<String>)>, StoreError> {
@@ -347,16 +492,18 @@ pub enum Outcome {
         bytes: u64,
         elapsed_ms: u64,
         validation: String,
-        probe: Option<crate::validate::ProbeSummary>,
+        probe: Option<VideoFacts>,
     },
     Duplicate {
         sha256: String,
         of: DownloadId,
     },
+    /// ffprobe found no usable video (stored as [`FailureKind::InvalidVideo`]).
     Invalid {
         reason: String,
     },
     Failed {
+        kind: FailureKind,
         reason: String,
     },
     /// Stopped with its offset (or its complete file) kept until the user resumes it.
@@ -372,12 +519,11 @@ pub enum Outcome {
 
 /// Records the end of a running download; a download the user paused or cancelled meanwhile
 /// keeps that state. Returns the row as it now is.
-pub fn finish(
-    db: &mut Connection,
+fn finish(
+    tx: &Connection,
     id: DownloadId,
     outcome: &Outcome,
 ) -> Result<Option<Download>, StoreError> {
-    let tx = db.transaction()?;
     let now = Timestamp::now().0;
     let changed = match outcome {
         Outcome::Done { sha256, path, bytes, elapsed_ms, validation, probe } => tx.execute(
@@ -402,14 +548,16 @@ pub fn finish(
             params![id.0, sha256, of.0, now],
         )?,
         Outcome::Invalid { reason } => tx.execute(
-            "UPDATE downloads SET state = 'invalid', validation = ?2, error = ?2, updated_at = ?3, finished_at = ?3
+            "UPDATE downloads SET state = 'invalid', validation = ?2, error = ?2, failure_kind = ?3,
+                retry_at = NULL, updated_at = ?4, finished_at = ?4
              WHERE id = ?1 AND state = 'running'",
-            params![id.0, reason, now],
+            params![id.0, reason, FailureKind::InvalidVideo.as_str(), now],
         )?,
-        Outcome::Failed { reason } => tx.execute(
-            "UPDATE downloads SET state = 'failed', error = ?2, updated_at = ?3, finished_at = ?3
+        Outcome::Failed { kind, reason } => tx.execute(
+            "UPDATE downloads SET state = 'failed', error = ?2, failure_kind = ?3, retry_at = NULL,
+                updated_at = ?4, finished_at = ?4
              WHERE id = ?1 AND state = 'running'",
-            params![id.0, reason, now],
+            params![id.0, reason, kind.as_str(), now],
         )?,
         Outcome::Requeued { reason } => tx.execute(
             "UPDATE downloads SET state = 'queued', error = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'running'",
@@ -421,7 +569,12 @@ pub fn finish(
             params![id.0, reason, kind.as_str(), now],
         )?,
     };
-    if changed > 0 && !matches!(outcome, Outcome::Paused { .. }) {
+    if changed > 0
+        && matches!(
+            outcome,
+            Outcome::Done { .. } | Outcome::Duplicate { .. } | Outcome::Requeued { .. }
+        )
+    {
         // Whatever it waited for is over.
         tx.execute(
             "UPDATE downloads SET failure_kind = NULL, retry_at = NULL WHERE id = ?1",
@@ -439,22 +592,26 @@ pub fn finish(
             [id.0],
         )?;
     }
-    let row = get(&tx, id)?;
-    tx.commit()?;
-    Ok(row)
+    get(tx, id)
 }
 
 /// Downloads waiting for the user (disk full, library not writable) or for a validation retry,
 /// as one line each for `status`.
-pub fn problems(db: &Connection) -> Result<Vec<String>, StoreError> {
+pub(super) fn problems(db: &Connection) -> Result<Vec<String>, StoreError> {
     let mut statement = db.prepare(
         "SELECT id, job_id, failure_kind, COALESCE(error, ''), retry_at FROM downloads
          WHERE failure_kind IS NOT NULL AND (
             (failure_kind = ?1 AND state IN ('queued', 'running'))
-            OR (failure_kind <> ?1 AND state = 'paused'))
+            OR (failure_kind IN (?2, ?3) AND state = 'paused'))
          ORDER BY id LIMIT 20",
     )?;
-    let rows = statement.query_map([FailureKind::ValidationUnfinished.as_str()], |r| {
+    let codes = [
+        FailureKind::ValidationUnfinished,
+        FailureKind::DiskFull,
+        FailureKind::LibraryUnwritable,
+    ]
+    .map(FailureKind::as_str);
+    let rows = statement.query_map(codes, |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, i64>(1)?,
@@ -466,14 +623,12 @@ pub fn problems(db: &Connection) -> Result<Vec<String>, StoreError> {
     let mut lines = Vec::new();
     for row in rows {
         let (id, job, kind, error, retry_at) = row?;
-        lines.push(match kind.parse::<FailureKind>()? {
-            FailureKind::ValidationUnfinished => {
-                let when = retry_at.map_or("now".to_string(), |t| Timestamp(t).to_string());
-                format!("validation of download {id} of job {job} did not finish ({error}); retrying at {when}")
-            }
-            FailureKind::DiskFull | FailureKind::LibraryUnwritable => {
-                format!("download {id} of job {job} paused: {error}; `vfetchctl resume {job}` continues it")
-            }
+        let kind = kind.parse::<FailureKind>()?;
+        lines.push(if kind == FailureKind::ValidationUnfinished {
+            let when = retry_at.map_or("now".to_string(), |t| Timestamp(t).to_string());
+            format!("validation of download {id} of job {job} did not finish ({error}); retrying at {when}")
+        } else {
+            format!("download {id} of job {job} paused: {error}; `vfetchctl resume {job}` continues it")
         });
     }
     Ok(lines)
@@ -482,6 +637,7 @@ pub fn problems(db: &Connection) -> Result<Vec<String>, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attribution::Attribution;
     use crate::candidate::Candidate;
     use crate::job::{JobOptions, NewJob};
     use crate::source_kind::SourceKind;
@@ -489,13 +645,15 @@ mod tests {
 
     fn candidate(source: SourceKind, id: &str) -> Candidate {
         Candidate {
-            source,
-            source_id: id.into(),
-            title: id.into(),
-            page_url: None,
-            author_name: None,
-            author_url: None,
-            license: None,
+            attribution: Attribution {
+                source,
+                source_id: id.into(),
+                title: id.into(),
+                page_url: None,
+                author_name: None,
+                author_url: None,
+                license: None,
+            },
             tags: vec![],
             duration: None,
             width: None,
@@ -530,7 +688,7 @@ mod tests {
                 assert_eq!(first.job, high.id, "higher priority first");
                 // The archive one is running now; with archive full, the wikimedia one is next.
                 let second = pick_next(db, &[SourceKind::Archive])?.expect("work");
-                assert_eq!(second.candidate.source, SourceKind::Wikimedia);
+                assert_eq!(second.candidate.attribution.source, SourceKind::Wikimedia);
                 assert!(pick_next(db, &[])?.is_none());
                 assert!(pick_next(db, &SourceKind::ALL)?.is_none());
                 Ok(())
@@ -559,7 +717,7 @@ mod tests {
                 // Nothing stored yet (as for a download from before chunk sums were kept).
                 assert_eq!(work.chunk_sums, None);
                 let sums = ChunkSums::new(vec![7, 0x8000_0001]);
-                let cp = crate::fetch::Checkpoint {
+                let cp = CheckpointRecord {
                     offset: (1 << 20) + 5,
                     total: Some(3 << 20),
                     etag: Some("\"e\"".into()),
@@ -574,6 +732,89 @@ mod tests {
                 let again = pick_next(db, &[])?.expect("work");
                 assert_eq!(again.offset, cp.offset);
                 assert_eq!(again.chunk_sums, Some(sums));
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    /// Queues and starts one download of a new job; returns its work.
+    fn running_download(db: &mut Connection, theme: &str, id: &str) -> Result<Work, StoreError> {
+        let job = jobs::insert(
+            db,
+            &NewJob {
+                theme: theme.into(),
+                count: 1,
+                priority: 0,
+                options: JobOptions::default(),
+            },
+        )?;
+        candidates::insert_new(db, job.id, &[candidate(SourceKind::Pexels, id)])?;
+        top_up(db, job.id)?;
+        Ok(pick_next(db, &[])?.expect("work"))
+    }
+
+    fn stored_kind(db: &Connection, id: DownloadId) -> Result<Option<String>, StoreError> {
+        Ok(db.query_row(
+            "SELECT failure_kind FROM downloads WHERE id = ?1",
+            [id.0],
+            |r| r.get(0),
+        )?)
+    }
+
+    #[test]
+    fn every_failed_invalid_or_paused_download_keeps_its_kind_as_a_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        store
+            .run_blocking(|db| {
+                let ended = [
+                    (
+                        Outcome::Failed {
+                            kind: FailureKind::ChecksumMismatch,
+                            reason: "checksum published by the provider does not match".into(),
+                        },
+                        Some("checksum_mismatch"),
+                    ),
+                    (
+                        Outcome::Failed {
+                            kind: FailureKind::HttpStatus,
+                            reason: "HTTP 404".into(),
+                        },
+                        Some("http_status"),
+                    ),
+                    (
+                        Outcome::Invalid {
+                            reason: "invalid video: no video stream".into(),
+                        },
+                        Some("invalid_video"),
+                    ),
+                    (
+                        Outcome::Paused {
+                            kind: FailureKind::DiskFull,
+                            reason: "disk full: no space".into(),
+                        },
+                        Some("disk_full"),
+                    ),
+                    (
+                        Outcome::Requeued {
+                            reason: "pexels circuit breaker is open".into(),
+                        },
+                        None,
+                    ),
+                ];
+                for (n, (outcome, code)) in ended.into_iter().enumerate() {
+                    let work = running_download(db, &format!("t{n}"), &n.to_string())?;
+                    finish(db, work.download, &outcome)?;
+                    assert_eq!(
+                        stored_kind(db, work.download)?.as_deref(),
+                        code,
+                        "{outcome:?}"
+                    );
+                }
+                // `status` lists only what waits: the paused one, read by its code.
+                let problems = problems(db)?;
+                assert_eq!(problems.len(), 1, "{problems:?}");
+                assert!(problems[0].contains("paused: disk full"), "{problems:?}");
                 Ok(())
             })
             .unwrap();

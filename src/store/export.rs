@@ -1,15 +1,30 @@
 //! Pages of finished downloads with their attribution, for `export`.
 
+use rusqlite::types::Type;
 use rusqlite::{params, Connection};
 
-use super::StoreError;
+use super::{Store, StoreError};
+use crate::attribution::Attribution;
 use crate::insight::ExportRecord;
 use crate::job::JobId;
 use crate::timestamp::Timestamp;
 
+impl Store {
+    /// Up to `limit` export records after download id `after`, each with its download id (the
+    /// next page's `after`); `job` narrows it to one job.
+    pub async fn export_page(
+        &self,
+        job: Option<JobId>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, ExportRecord)>, StoreError> {
+        self.run(move |db| page(db, job, after, limit)).await
+    }
+}
+
 /// Up to `limit` records after download id `after` (keyset paging, so a large export never
 /// sits in memory at once); `job` narrows it to one job.
-pub fn page(
+pub(super) fn page(
     db: &Connection,
     job: Option<JobId>,
     after: i64,
@@ -29,6 +44,7 @@ pub fn page(
          ORDER BY d.id LIMIT ?3",
     )?;
     let rows = statement.query_map(params![after, job.map(|j| j.0), limit], |r| {
+        let source: String = r.get(3)?;
         let tags: String = r.get(10)?;
         let size: i64 = r.get(13)?;
         Ok((
@@ -36,13 +52,17 @@ pub fn page(
             ExportRecord {
                 job: r.get(1)?,
                 theme: r.get(2)?,
-                source: r.get(3)?,
-                source_id: r.get(4)?,
-                title: r.get(5)?,
-                page_url: r.get(6)?,
-                author_name: r.get(7)?,
-                author_url: r.get(8)?,
-                license: r.get(9)?,
+                attribution: Attribution {
+                    source: source.parse().map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(3, Type::Text, Box::new(e))
+                    })?,
+                    source_id: r.get(4)?,
+                    title: r.get(5)?,
+                    page_url: r.get(6)?,
+                    author_name: r.get(7)?,
+                    author_url: r.get(8)?,
+                    license: r.get(9)?,
+                },
                 tags: serde_json::from_str::<Vec<String>>(&tags)
                     .unwrap_or_default()
                     .join(", "),

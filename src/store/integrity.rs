@@ -142,7 +142,7 @@ pub(super) fn prepare_file(path: &Path, mode: u32) -> Result<bool, StoreError> {
 
 /// Runs SQLite's `quick_check` (every page and record, without cross-checking indexes against
 /// tables: proportional to the file's size, a second or so for a large queue).
-pub fn quick_check(connection: &Connection, path: &Path) -> Result<(), StoreError> {
+pub(super) fn quick_check(connection: &Connection, path: &Path) -> Result<(), StoreError> {
     let report = (|| -> rusqlite::Result<Vec<String>> {
         let mut statement = connection.prepare("PRAGMA quick_check")?;
         let lines = statement.query_map([], |row| row.get::<_, String>(0))?;
@@ -151,14 +151,14 @@ pub fn quick_check(connection: &Connection, path: &Path) -> Result<(), StoreErro
     match report {
         Ok(lines) if lines.len() == 1 && lines[0] == "ok" => Ok(()),
         Ok(lines) => Err(malformed(path, &lines.join("; "))),
-        Err(e) => Err(damaged_or(StoreError::Sql(e), path)),
+        Err(e) => Err(damaged_or(StoreError::from(e), path)),
     }
 }
 
 /// `error` as [`StoreError::Damaged`] when SQLite says the file is corrupt or not a database.
-pub fn damaged_or(error: StoreError, path: &Path) -> StoreError {
+pub(super) fn damaged_or(error: StoreError, path: &Path) -> StoreError {
     let sql = match &error {
-        StoreError::Sql(e) | StoreError::Open { source: e, .. } => e,
+        StoreError::Sql(e) | StoreError::Open { source: e, .. } => &e.0,
         _ => return error,
     };
     match sql.sqlite_error_code() {

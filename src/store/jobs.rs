@@ -4,10 +4,102 @@ use std::collections::BTreeMap;
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
-use super::StoreError;
+use super::{Store, StoreError};
+use crate::candidate::StoredCandidate;
+use crate::download::Download;
 use crate::job::{Job, JobId, JobState, NewJob};
-use crate::protocol::ListQuery;
 use crate::timestamp::Timestamp;
+
+/// Which jobs to list, and which page of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobFilter {
+    /// Only jobs in these states; empty means all.
+    pub states: Vec<JobState>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// One job with everything found and fetched for it, read at one instant.
+#[derive(Debug, Clone)]
+pub struct JobParts {
+    pub job: Job,
+    pub downloads: Vec<Download>,
+    pub candidates: Vec<StoredCandidate>,
+}
+
+impl Store {
+    /// Creates a queued job and returns it as stored.
+    pub async fn add_job(&self, new: NewJob) -> Result<Job, StoreError> {
+        self.run(move |db| insert(db, &new)).await
+    }
+
+    /// One job, or [`StoreError::JobNotFound`].
+    pub async fn job(&self, id: JobId) -> Result<Job, StoreError> {
+        self.run(move |db| get(db, id)).await
+    }
+
+    /// One job with its downloads and candidates, from one read transaction.
+    pub async fn job_parts(&self, id: JobId) -> Result<JobParts, StoreError> {
+        self.run(move |db| {
+            let tx = db.transaction()?;
+            let parts = JobParts {
+                job: get(&tx, id)?,
+                downloads: super::downloads::for_job(&tx, id)?,
+                candidates: super::candidates::for_job(&tx, id)?,
+            };
+            tx.commit()?;
+            Ok(parts)
+        })
+        .await
+    }
+
+    /// Jobs in queue order (priority, then age), filtered by state and paged.
+    pub async fn list_jobs(&self, filter: JobFilter) -> Result<Vec<Job>, StoreError> {
+        self.run(move |db| list(db, &filter)).await
+    }
+
+    /// Jobs the scheduler must look at: queued, searching or downloading, in queue order.
+    pub async fn runnable_jobs(&self) -> Result<Vec<Job>, StoreError> {
+        self.run(|db| runnable(db)).await
+    }
+
+    /// Moves a job to `to` if the life-cycle rules allow it (its downloads follow).
+    pub async fn move_job(&self, id: JobId, to: JobState) -> Result<Job, StoreError> {
+        self.run(move |db| transition(db, id, to)).await
+    }
+
+    /// Moves a job to `to` and notes why (for failures and pauses).
+    pub async fn move_job_noting(
+        &self,
+        id: JobId,
+        to: JobState,
+        notes: Vec<String>,
+    ) -> Result<Job, StoreError> {
+        self.run(move |db| transition_with_errors(db, id, to, &notes))
+            .await
+    }
+
+    /// Moves every job that may make the move to `to`; returns those that changed.
+    pub async fn move_all_jobs(&self, to: JobState) -> Result<Vec<Job>, StoreError> {
+        self.run(move |db| transition_all(db, to)).await
+    }
+
+    /// Changes a job's priority, and that of its queued downloads so the pick order follows.
+    pub async fn set_priority(&self, id: JobId, priority: i32) -> Result<Job, StoreError> {
+        self.run(move |db| set_priority(db, id, priority)).await
+    }
+
+    /// How many jobs are in each state; every state is present, zero included.
+    pub async fn job_counts(&self) -> Result<BTreeMap<String, u64>, StoreError> {
+        self.run(|db| count_by_state(db)).await
+    }
+
+    /// After a crash or stop, work that was in flight goes back to the queue; returns how many
+    /// jobs.
+    pub async fn requeue_interrupted(&self) -> Result<usize, StoreError> {
+        self.run(requeue_interrupted).await
+    }
+}
 
 const SELECT_JOB: &str =
     "SELECT id, theme, count, priority, state, options, errors, created_at, updated_at,
@@ -42,7 +134,7 @@ fn job_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Job, StoreError>> {
 }
 
 /// Creates a queued job and returns it as stored.
-pub fn insert(db: &Connection, new: &NewJob) -> Result<Job, StoreError> {
+pub(super) fn insert(db: &Connection, new: &NewJob) -> Result<Job, StoreError> {
     let now = Timestamp::now().0;
     db.execute(
         "INSERT INTO jobs (theme, count, priority, state, options, created_at, updated_at)
@@ -60,14 +152,14 @@ pub fn insert(db: &Connection, new: &NewJob) -> Result<Job, StoreError> {
 }
 
 /// One job, or [`StoreError::JobNotFound`].
-pub fn get(db: &Connection, id: JobId) -> Result<Job, StoreError> {
+pub(super) fn get(db: &Connection, id: JobId) -> Result<Job, StoreError> {
     db.query_row(&format!("{SELECT_JOB} WHERE id = ?1"), [id.0], job_from_row)
         .optional()?
         .ok_or(StoreError::JobNotFound(id))?
 }
 
 /// Jobs in queue order (priority, then age), filtered by state and paged.
-pub fn list(db: &Connection, query: &ListQuery) -> Result<Vec<Job>, StoreError> {
+fn list(db: &Connection, query: &JobFilter) -> Result<Vec<Job>, StoreError> {
     let mut sql = SELECT_JOB.to_string();
     let states: Vec<&str> = query.states.iter().map(|s| s.as_str()).collect();
     if !states.is_empty() {
@@ -84,7 +176,7 @@ pub fn list(db: &Connection, query: &ListQuery) -> Result<Vec<Job>, StoreError> 
 }
 
 /// Moves a job to `to` if the life-cycle rules allow it, in one transaction.
-pub fn transition(db: &mut Connection, id: JobId, to: JobState) -> Result<Job, StoreError> {
+pub(super) fn transition(db: &mut Connection, id: JobId, to: JobState) -> Result<Job, StoreError> {
     let tx = db.transaction()?;
     set_state(&tx, id, to)?;
     let job = get(&tx, id)?;
@@ -105,24 +197,35 @@ fn set_state(db: &Connection, id: JobId, to: JobState) -> Result<(), StoreError>
 }
 
 /// Moves a job to `to` and appends why (for failures), in one transaction.
-pub fn transition_with_errors(
+pub(super) fn transition_with_errors(
     db: &mut Connection,
     id: JobId,
     to: JobState,
     errors: &[String],
 ) -> Result<Job, StoreError> {
     let tx = db.transaction()?;
-    set_state(&tx, id, to)?;
-    let job = add_errors(&tx, id, errors)?;
+    let job = move_noting(&tx, id, to, errors)?;
     tx.commit()?;
     Ok(job)
+}
+
+/// Moves a job to `to` and appends why, inside the caller's transaction. A refused move
+/// ([`StoreError::Transition`]) writes nothing.
+pub(super) fn move_noting(
+    db: &Connection,
+    id: JobId,
+    to: JobState,
+    errors: &[String],
+) -> Result<Job, StoreError> {
+    set_state(db, id, to)?;
+    add_errors(db, id, errors)
 }
 
 /// Most reasons a job keeps; later ones are dropped so a flaky source cannot grow a row forever.
 const MAX_ERRORS: usize = 20;
 
 /// Appends one-line reasons to a job's errors (skipping repeats).
-pub fn add_errors(db: &Connection, id: JobId, notes: &[String]) -> Result<Job, StoreError> {
+pub(super) fn add_errors(db: &Connection, id: JobId, notes: &[String]) -> Result<Job, StoreError> {
     let mut job = get(db, id)?;
     for note in notes {
         if job.errors.len() < MAX_ERRORS && !job.errors.contains(note) {
@@ -141,7 +244,7 @@ pub fn add_errors(db: &Connection, id: JobId, notes: &[String]) -> Result<Job, S
 }
 
 /// Jobs the scheduler must look at: queued, searching or downloading, in queue order.
-pub fn runnable(db: &Connection) -> Result<Vec<Job>, StoreError> {
+pub(super) fn runnable(db: &Connection) -> Result<Vec<Job>, StoreError> {
     let mut statement = db.prepare(&format!(
         "{SELECT_JOB} WHERE state IN ('queued', 'searching', 'downloading') ORDER BY priority DESC, created_at, id"
     ))?;
@@ -150,7 +253,7 @@ pub fn runnable(db: &Connection) -> Result<Vec<Job>, StoreError> {
 }
 
 /// Moves every job that may make the move to `to`; returns those that changed.
-pub fn transition_all(db: &mut Connection, to: JobState) -> Result<Vec<Job>, StoreError> {
+pub(super) fn transition_all(db: &mut Connection, to: JobState) -> Result<Vec<Job>, StoreError> {
     let tx = db.transaction()?;
     let candidates: Vec<(i64, String)> = {
         let mut statement =
@@ -171,7 +274,11 @@ pub fn transition_all(db: &mut Connection, to: JobState) -> Result<Vec<Job>, Sto
 }
 
 /// Changes a job's priority, and that of its queued downloads so the pick order follows.
-pub fn set_priority(db: &mut Connection, id: JobId, priority: i32) -> Result<Job, StoreError> {
+pub(super) fn set_priority(
+    db: &mut Connection,
+    id: JobId,
+    priority: i32,
+) -> Result<Job, StoreError> {
     let tx = db.transaction()?;
     let job = get(&tx, id)?;
     if job.state.is_terminal() {
@@ -195,7 +302,7 @@ pub fn set_priority(db: &mut Connection, id: JobId, priority: i32) -> Result<Job
 }
 
 /// How many jobs are in each state; every state is present, zero included.
-pub fn count_by_state(db: &Connection) -> Result<BTreeMap<String, u64>, StoreError> {
+pub(super) fn count_by_state(db: &Connection) -> Result<BTreeMap<String, u64>, StoreError> {
     let mut counts: BTreeMap<String, u64> = JobState::ALL
         .iter()
         .map(|s| (s.as_str().to_string(), 0))
@@ -210,7 +317,7 @@ pub fn count_by_state(db: &Connection) -> Result<BTreeMap<String, u64>, StoreErr
 }
 
 /// After a crash or stop, work that was in flight goes back to the queue; returns how many jobs.
-pub fn requeue_interrupted(db: &mut Connection) -> Result<usize, StoreError> {
+pub(super) fn requeue_interrupted(db: &mut Connection) -> Result<usize, StoreError> {
     let tx = db.transaction()?;
     let now = Timestamp::now().0;
     let jobs = tx.execute(
@@ -256,7 +363,7 @@ mod tests {
                 insert(db, &new_job("also low", 0))?;
                 let all = list(
                     db,
-                    &ListQuery {
+                    &JobFilter {
                         states: vec![],
                         limit: 10,
                         offset: 0,
@@ -266,7 +373,7 @@ mod tests {
                 assert_eq!(themes, ["high", "low", "also low"]);
                 let page = list(
                     db,
-                    &ListQuery {
+                    &JobFilter {
                         states: vec![],
                         limit: 1,
                         offset: 1,

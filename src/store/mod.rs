@@ -1,23 +1,30 @@
 //! The single source of truth: SQLite in WAL mode. The only module that speaks SQL.
 //!
 //! One connection behind a mutex serves the whole daemon; calls run on tokio's blocking pool so
-//! a slow disk never stalls the async workers. Each table group has its own file of named
-//! queries; every state change is one transaction. A database is checked before it is used
+//! a slow disk never stalls the async workers. A database is checked before it is used
 //! (`integrity`), copied while the daemon runs (`backup`) and salvaged when damaged (`recover`).
+//!
+//! The rest of the crate sees only [`Store`]'s async methods: one per thing a caller does
+//! (`record_search_page`, `pick_next`, `finish_download`, …), each exactly one transaction,
+//! named in the store's own vocabulary ([`JobFilter`], [`CheckpointRecord`], [`PageOutcome`],
+//! [`Outcome`], and the crate's neutral domain types) — no SQL, connection, wire or fetch type
+//! crosses it. That method set is the contract a second backend (PostgreSQL) implements; the
+//! SQLite implementation lives beside each method, one file per table group, as named query
+//! functions that take a connection and are private to this module.
 
 pub mod backup;
-pub mod candidates;
-pub mod cleanup;
-pub mod downloads;
-pub mod export;
-pub mod integrity;
-pub mod jobs;
+mod candidates;
+mod cleanup;
+mod downloads;
+mod export;
+mod integrity;
+mod jobs;
 mod migrations;
-pub mod ratelimits;
+mod ratelimits;
 pub mod recover;
-pub mod searches;
-pub mod settings;
-pub mod stats;
+mod searches;
+mod settings;
+mod stats;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -28,7 +35,12 @@ use thiserror::Error;
 
 use crate::job::{InvalidInput, JobId, JobState};
 
+pub use candidates::Cursor;
+pub use downloads::{CheckpointRecord, Outcome, Progress, Settled, Work};
 pub use integrity::Damage;
+pub use jobs::{JobFilter, JobParts};
+pub use searches::{PageOutcome, RecordedPage};
+pub use stats::SourceOutcome;
 
 /// The database's mode when no caller says otherwise: its owner alone may read it.
 const OWNER_ONLY: u32 = 0o600;
@@ -37,12 +49,9 @@ const OWNER_ONLY: u32 = 0o600;
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Sql(#[from] rusqlite::Error),
+    Sql(EngineError),
     #[error("cannot open database {path}: {source}")]
-    Open {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    Open { path: PathBuf, source: EngineError },
     #[error("database {path} has schema version {found}, newer than this vfetchd understands ({supported}); upgrade vfetchd")]
     TooNew {
         path: PathBuf,
@@ -70,6 +79,17 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database task failed: {0}")]
     Task(String),
+}
+
+/// A failure inside the database engine, opaque so that no engine type crosses the store's API.
+#[derive(Debug, Error)]
+#[error(transparent)]
+pub struct EngineError(rusqlite::Error);
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sql(EngineError(e))
+    }
 }
 
 impl From<InvalidInput> for StoreError {
@@ -105,7 +125,7 @@ impl Store {
         let existed = integrity::prepare_file(path, file_mode)?;
         let open_error = |source| StoreError::Open {
             path: path.to_path_buf(),
-            source,
+            source: EngineError(source),
         };
         let mut connection = Connection::open(path).map_err(open_error)?;
         connection
@@ -135,8 +155,9 @@ impl Store {
         &self.path
     }
 
-    /// Runs `work` with the connection on the blocking pool.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    /// Runs `work` with the connection on the blocking pool. Private: callers use the named
+    /// operations, so the store alone decides what one transaction covers.
+    async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
@@ -152,8 +173,8 @@ impl Store {
         .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
-    /// Runs `work` on the calling thread; for start-up and tests, outside the async runtime.
-    pub fn run_blocking<T>(
+    /// Runs `work` on the calling thread, outside the async runtime.
+    fn run_blocking<T>(
         &self,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {

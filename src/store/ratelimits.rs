@@ -4,15 +4,27 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection};
 
-use super::StoreError;
+use super::{Store, StoreError};
 use crate::ratelimit::Window;
 use crate::source_kind::SourceKind;
 use crate::timestamp::Timestamp;
 
+impl Store {
+    /// Takes a place for one request to `source` if every window has room; otherwise takes
+    /// nothing and returns how long until the fullest window frees a place.
+    pub async fn take_request_slot(
+        &self,
+        source: SourceKind,
+        windows: Vec<Window>,
+    ) -> Result<Option<Duration>, StoreError> {
+        self.run(move |db| try_take(db, source, &windows)).await
+    }
+}
+
 /// Records a request to `source` if every window has room; otherwise records nothing and
 /// returns how long until the fullest window frees a place. One transaction, so concurrent
 /// callers cannot both take the last place.
-pub fn try_take(
+pub(super) fn try_take(
     db: &mut Connection,
     source: SourceKind,
     windows: &[Window],

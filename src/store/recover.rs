@@ -95,11 +95,11 @@ pub fn recover(database: &Path, file_mode: u32) -> Result<Recovery, StoreError> 
         database,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(|e| integrity::damaged_or(StoreError::Sql(e), database))?;
+    .map_err(|e| integrity::damaged_or(StoreError::from(e), database))?;
     // Without a readable header and schema there are no tables to walk.
     let version: i64 = source
         .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(|e| integrity::damaged_or(StoreError::Sql(e), database))?;
+        .map_err(|e| integrity::damaged_or(StoreError::from(e), database))?;
     if version > migrations::supported() {
         return Err(StoreError::TooNew {
             path: database.to_path_buf(),
@@ -139,7 +139,7 @@ pub fn recover(database: &Path, file_mode: u32) -> Result<Recovery, StoreError> 
     drop_orphans(&target, &mut tables)?;
     migrations::apply(&mut target, &recovered_path)?;
     integrity::quick_check(&target, &recovered_path)?;
-    target.close().map_err(|(_, e)| StoreError::Sql(e))?;
+    target.close().map_err(|(_, e)| StoreError::from(e))?;
     drop(source);
     File::open(&recovered_path)
         .and_then(|f| f.sync_all())

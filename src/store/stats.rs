@@ -2,9 +2,41 @@
 
 use rusqlite::{params, Connection, Row};
 
-use super::StoreError;
+use std::collections::BTreeMap;
+
+use super::{jobs, Store, StoreError};
 use crate::insight::{HistoryQuery, HistoryRow, Period, SourceStats, Stats, ThemeCount, Totals};
 use crate::timestamp::Timestamp;
+
+impl Store {
+    /// Totals, per source and per period over downloads finished in the last `days`.
+    pub async fn stats(&self, days: u32, by: Period) -> Result<Stats, StoreError> {
+        self.run(move |db| stats(db, days, by)).await
+    }
+
+    /// Recent finished downloads, as `query` selects them.
+    pub async fn history(&self, query: HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
+        self.run(move |db| history(db, &query)).await
+    }
+
+    /// Searched themes starting with `prefix`, most searched and most recent first.
+    pub async fn themes(&self, prefix: String, limit: u32) -> Result<Vec<ThemeCount>, StoreError> {
+        self.run(move |db| themes(db, &prefix, limit)).await
+    }
+
+    /// Job counts by state and downloads per (source, state), read together for `metrics`.
+    pub async fn metrics_facts(
+        &self,
+    ) -> Result<(BTreeMap<String, u64>, Vec<SourceOutcome>), StoreError> {
+        self.run(|db| {
+            let tx = db.transaction()?;
+            let facts = (jobs::count_by_state(&tx)?, outcomes(&tx)?);
+            tx.commit()?;
+            Ok(facts)
+        })
+        .await
+    }
+}
 
 const TOTALS: &str = "SELECT
         COUNT(*),
@@ -46,7 +78,7 @@ fn totals_from(row: &Row<'_>, first: usize) -> rusqlite::Result<Totals> {
 }
 
 /// Totals, per source and per period over downloads finished in the last `days`.
-pub fn stats(db: &Connection, days: u32, by: Period) -> Result<Stats, StoreError> {
+fn stats(db: &Connection, days: u32, by: Period) -> Result<Stats, StoreError> {
     let since = Timestamp::now().0 - i64::from(days) * 86_400_000;
     let mut totals = db.query_row(TOTALS, [since], |r| totals_from(r, 0))?;
     let done = i64::try_from(totals.done).unwrap_or(i64::MAX);
@@ -113,7 +145,7 @@ pub fn stats(db: &Connection, days: u32, by: Period) -> Result<Stats, StoreError
 }
 
 /// Recent downloads, newest first.
-pub fn history(db: &Connection, query: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
+fn history(db: &Connection, query: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
     let mut sql = String::from(
         "SELECT d.id, j.id, j.theme, d.source, c.source_id, d.state, d.offset, d.elapsed_ms, d.path, d.error, d.finished_at
          FROM downloads d JOIN jobs j ON j.id = d.job_id JOIN candidates c ON c.id = d.candidate_id
@@ -154,7 +186,7 @@ pub fn history(db: &Connection, query: &HistoryQuery) -> Result<Vec<HistoryRow>,
 
 /// Themes from the search history starting with `prefix` (any case), most searched and most
 /// recent first. A search counts once per source, on its first page.
-pub fn themes(db: &Connection, prefix: &str, limit: u32) -> Result<Vec<ThemeCount>, StoreError> {
+fn themes(db: &Connection, prefix: &str, limit: u32) -> Result<Vec<ThemeCount>, StoreError> {
     let escaped: String = prefix
         .chars()
         .flat_map(|c| match c {
@@ -179,7 +211,7 @@ pub fn themes(db: &Connection, prefix: &str, limit: u32) -> Result<Vec<ThemeCoun
 
 /// Downloads of one source in one state, for `metrics`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
+pub struct SourceOutcome {
     pub source: String,
     pub state: String,
     pub downloads: u64,
@@ -188,13 +220,13 @@ pub struct Outcome {
 }
 
 /// Downloads per (source, state), with their bytes and failed attempts.
-pub fn outcomes(db: &Connection) -> Result<Vec<Outcome>, StoreError> {
+fn outcomes(db: &Connection) -> Result<Vec<SourceOutcome>, StoreError> {
     let mut statement = db.prepare(
         "SELECT source, state, COUNT(*), COALESCE(SUM(offset), 0), COALESCE(SUM(attempts), 0)
          FROM downloads GROUP BY source, state ORDER BY source, state",
     )?;
     let rows = statement.query_map([], |r| {
-        Ok(Outcome {
+        Ok(SourceOutcome {
             source: r.get(0)?,
             state: r.get(1)?,
             downloads: u(r, 2)?,

@@ -6,13 +6,12 @@ use crate::config::{Config, ConfigError};
 use crate::daemon::reload::{self, SetError};
 use crate::daemon::Shared;
 use crate::protocol::{ErrorKind, Response, RpcError, Setting};
-use crate::store::settings;
 
 /// One key, or every key, with its value in force.
 pub async fn get(shared: &Arc<Shared>, key: Option<String>) -> Result<Response, RpcError> {
     let runtime: Vec<String> = shared
         .store
-        .run(|db| settings::all(db))
+        .settings()
         .await?
         .into_iter()
         .map(|(k, _)| k)

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use crate::daemon::Shared;
 use crate::job::{Job, JobId, JobState};
 use crate::protocol::{Event, Response, RpcError, SetPriority, Target};
-use crate::store::jobs;
 
 /// Pauses one job, or every job that can be paused.
 pub async fn pause(shared: &Arc<Shared>, target: Target) -> Result<Response, RpcError> {
@@ -19,10 +18,7 @@ pub async fn resume(shared: &Arc<Shared>, target: Target) -> Result<Response, Rp
 
 /// Stops a job for good.
 pub async fn cancel(shared: &Arc<Shared>, id: JobId) -> Result<Response, RpcError> {
-    let job = shared
-        .store
-        .run(move |db| jobs::transition(db, id, JobState::Cancelled))
-        .await?;
+    let job = shared.store.move_job(id, JobState::Cancelled).await?;
     announce(shared, std::slice::from_ref(&job));
     Ok(Response::Job(job))
 }
@@ -32,10 +28,7 @@ pub async fn set_priority(
     shared: &Arc<Shared>,
     SetPriority { id, priority }: SetPriority,
 ) -> Result<Response, RpcError> {
-    let job = shared
-        .store
-        .run(move |db| jobs::set_priority(db, id, priority))
-        .await?;
+    let job = shared.store.set_priority(id, priority).await?;
     announce(shared, std::slice::from_ref(&job));
     Ok(Response::Job(job))
 }
@@ -46,18 +39,8 @@ async fn move_jobs(
     to: JobState,
 ) -> Result<Response, RpcError> {
     let changed = match target {
-        Target::Job(id) => vec![
-            shared
-                .store
-                .run(move |db| jobs::transition(db, id, to))
-                .await?,
-        ],
-        Target::All => {
-            shared
-                .store
-                .run(move |db| jobs::transition_all(db, to))
-                .await?
-        }
+        Target::Job(id) => vec![shared.store.move_job(id, to).await?],
+        Target::All => shared.store.move_all_jobs(to).await?,
     };
     announce(shared, &changed);
     Ok(Response::Jobs(changed))

@@ -7,7 +7,6 @@ use crate::daemon::Shared;
 use crate::ipc::{Connection, IpcError};
 use crate::job::JobId;
 use crate::protocol::{Response, RpcError};
-use crate::store::export;
 
 /// Records per frame; well under the frame limit even with long titles.
 const PAGE: u32 = 200;
@@ -21,11 +20,7 @@ pub async fn stream(
     let mut after = 0;
     let mut records = 0u64;
     loop {
-        let page = match shared
-            .store
-            .run(move |db| export::page(db, job, after, PAGE))
-            .await
-        {
+        let page = match shared.store.export_page(job, after, PAGE).await {
             Ok(page) => page,
             Err(e) => return connection.send(&Response::Error(RpcError::from(e))).await,
         };

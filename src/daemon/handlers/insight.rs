@@ -7,7 +7,6 @@ use crate::daemon::Shared;
 use crate::insight::{CleanupQuery, HistoryQuery};
 use crate::protocol::{ErrorKind, Response, RpcError, StatsQuery, ThemesQuery};
 use crate::source_kind::SourceKind;
-use crate::store::{cleanup as store_cleanup, jobs, stats as store_stats};
 
 /// Longest window `stats` accepts (ten years).
 const MAX_DAYS: u32 = 3650;
@@ -23,20 +22,14 @@ pub async fn stats(
             format!("days must be between 1 and {MAX_DAYS}"),
         ));
     }
-    let stats = shared
-        .store
-        .run(move |db| store_stats::stats(db, days, by))
-        .await?;
+    let stats = shared.store.stats(days, by).await?;
     Ok(Response::Stats(stats))
 }
 
 /// Recent finished downloads.
 pub async fn history(shared: &Arc<Shared>, mut query: HistoryQuery) -> Result<Response, RpcError> {
     query.limit = query.limit.clamp(1, 10_000);
-    let rows = shared
-        .store
-        .run(move |db| store_stats::history(db, &query))
-        .await?;
+    let rows = shared.store.history(query).await?;
     Ok(Response::History(rows))
 }
 
@@ -46,20 +39,14 @@ pub async fn themes(
     ThemesQuery { prefix, limit }: ThemesQuery,
 ) -> Result<Response, RpcError> {
     let limit = limit.clamp(1, 1000);
-    let rows = shared
-        .store
-        .run(move |db| store_stats::themes(db, &prefix, limit))
-        .await?;
+    let rows = shared.store.themes(prefix, limit).await?;
     Ok(Response::Themes(rows))
 }
 
 /// Removes old records, their staging files, and (only when asked) their library files.
 pub async fn cleanup(shared: &Arc<Shared>, query: CleanupQuery) -> Result<Response, RpcError> {
     let (dry_run, delete_files) = (query.dry_run, query.delete_files);
-    let (mut report, staging, library) = shared
-        .store
-        .run(move |db| store_cleanup::run(db, &query))
-        .await?;
+    let (mut report, staging, library) = shared.store.clean_up(query).await?;
     let config = shared.config();
     for id in staging {
         let part = config.staging_dir().join(format!("{id}.part"));
@@ -98,10 +85,7 @@ pub async fn cleanup(shared: &Arc<Shared>, query: CleanupQuery) -> Result<Respon
 
 /// The Prometheus text exposition format, for node_exporter's textfile collector.
 pub async fn metrics(shared: &Arc<Shared>) -> Result<Response, RpcError> {
-    let (counts, outcomes) = shared
-        .store
-        .run(|db| Ok((jobs::count_by_state(db)?, store_stats::outcomes(db)?)))
-        .await?;
+    let (counts, outcomes) = shared.store.metrics_facts().await?;
     let mut out = String::new();
     let mut family = |name: &str, kind: &str, help: &str| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");

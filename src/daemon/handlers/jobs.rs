@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::daemon::Shared;
 use crate::job::{JobId, NewJob};
 use crate::protocol::{ErrorKind, Event, JobDetail, ListQuery, Response, RpcError};
-use crate::store::{candidates, downloads, jobs};
+use crate::store::{JobFilter, JobParts};
 use crate::text::for_log;
 
 /// Largest page `list` returns at once.
@@ -30,7 +30,7 @@ pub async fn add(shared: &Arc<Shared>, mut new: NewJob) -> Result<Response, RpcE
             format!("{} (after config defaults)", e.0),
         )
     })?;
-    let job = shared.store.run(move |db| jobs::insert(db, &new)).await?;
+    let job = shared.store.add_job(new).await?;
     tracing::info!(job = %job.id, theme = %for_log(&job.theme), count = job.count, priority = job.priority, "job added");
     shared.publish(Event::Job(job.clone()));
     shared.scheduler.wake();
@@ -40,23 +40,33 @@ pub async fn add(shared: &Arc<Shared>, mut new: NewJob) -> Result<Response, RpcE
 /// Jobs in queue order, filtered and paged.
 pub async fn list(shared: &Arc<Shared>, mut query: ListQuery) -> Result<Response, RpcError> {
     query.limit = query.limit.clamp(1, MAX_PAGE);
-    let jobs = shared.store.run(move |db| jobs::list(db, &query)).await?;
+    let jobs = shared.store.list_jobs(JobFilter::from(query)).await?;
     Ok(Response::Jobs(jobs))
 }
 
 /// One job with its downloads.
 pub async fn show(shared: &Arc<Shared>, id: JobId) -> Result<Response, RpcError> {
-    let detail = shared
-        .store
-        .run(move |db| {
-            Ok(JobDetail {
-                job: jobs::get(db, id)?,
-                downloads: downloads::for_job(db, id)?,
-                candidates: candidates::for_job(db, id)?,
-            })
-        })
-        .await?;
-    let mut detail = detail;
+    let JobParts {
+        job,
+        downloads,
+        candidates,
+    } = shared.store.job_parts(id).await?;
+    let mut detail = JobDetail {
+        job,
+        downloads,
+        candidates,
+    };
     shared.scheduler.live_progress(&mut detail.downloads);
     Ok(Response::Detail(detail))
+}
+
+/// The wire's list request in the store's terms.
+impl From<ListQuery> for JobFilter {
+    fn from(query: ListQuery) -> Self {
+        JobFilter {
+            states: query.states,
+            limit: query.limit,
+            offset: query.offset,
+        }
+    }
 }

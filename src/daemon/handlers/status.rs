@@ -7,14 +7,10 @@ use crate::daemon::Shared;
 use crate::protocol::{Response, RpcError, SourceStatus, StatusView, PROTOCOL_VERSION};
 use crate::ratelimit;
 use crate::source_kind::SourceKind;
-use crate::store::{downloads, jobs};
 
 /// Version, uptime, paths, queue depth by state and each source's health.
 pub async fn status(shared: &Arc<Shared>) -> Result<Response, RpcError> {
-    let (counts, problems) = shared
-        .store
-        .run(|db| Ok((jobs::count_by_state(db)?, downloads::problems(db)?)))
-        .await?;
+    let (counts, problems) = shared.store.status_summary().await?;
     let config = shared.config();
     let sources = SourceKind::ALL
         .into_iter()
