@@ -246,3 +246,218 @@ fn manpages_writes_the_pages_with_conventional_sections() {
     // Prose from the reference config comes along.
     assert!(config.contains("Downloads running at once, over all sources"));
 }
+
+fn repo_file(rel: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The shell code of a maintainer script, without comments.
+fn code_lines(script: &str) -> Vec<&str> {
+    script
+        .lines()
+        .map(|l| l.split(" #").next().unwrap_or_default().trim())
+        .filter(|l| !l.starts_with('#') || *l == "#DEBHELPER#")
+        .collect()
+}
+
+#[test]
+fn maintainer_scripts_leave_units_to_deb_systemd_helper_and_keep_the_account() {
+    for name in ["postinst", "prerm", "postrm"] {
+        let script = repo_file(&format!("packaging/debian/{name}"));
+        let code = code_lines(&script);
+        // cargo-deb puts the deb-systemd-helper/-invoke snippets in place of this line; a
+        // comment naming it would be replaced too and break the script.
+        assert_eq!(
+            script.matches("#DEBHELPER#").count(),
+            1,
+            "{name} must hold #DEBHELPER# once, on a line of its own"
+        );
+        assert!(code.contains(&"#DEBHELPER#"), "{name}:\n{script}");
+        for line in &code {
+            assert!(
+                !line.split_whitespace().any(|w| w == "systemctl"),
+                "{name} calls systemctl (lintian: maintainer-script-calls-systemctl): {line}"
+            );
+        }
+    }
+    // Debian keeps system accounts on purge.
+    let postrm = repo_file("packaging/debian/postrm");
+    for line in code_lines(&postrm) {
+        assert!(
+            !line.contains("deluser") && !line.contains("delgroup"),
+            "postrm removes the account: {line}"
+        );
+    }
+    let manifest: toml::Table = repo_file("Cargo.toml").parse().unwrap();
+    let deb = &manifest["package"]["metadata"]["deb"];
+    let units = &deb["systemd-units"];
+    assert_eq!(
+        units["enable"].as_bool(),
+        Some(false),
+        "a fresh install enables nothing"
+    );
+    assert_eq!(
+        units["start"].as_bool(),
+        Some(false),
+        "a fresh install starts nothing"
+    );
+}
+
+#[test]
+fn debian_metadata_satisfies_lintian() {
+    let manifest: toml::Table = repo_file("Cargo.toml").parse().unwrap();
+    let package = &manifest["package"];
+    let deb = &package["metadata"]["deb"];
+    // The synopsis (the package description): short, no leading article, no final full stop.
+    let synopsis = package["description"].as_str().unwrap();
+    assert!(synopsis.len() <= 80, "synopsis too long: {synopsis}");
+    let first = synopsis
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(!["a", "an", "the"].contains(&first.as_str()), "{synopsis}");
+    assert!(!synopsis.ends_with('.'), "{synopsis}");
+    // A copyright notice has a year.
+    let copyright = deb["copyright"].as_str().unwrap();
+    assert!(
+        copyright
+            .split_whitespace()
+            .any(|w| w.len() == 4 && w.bytes().all(|b| b.is_ascii_digit())),
+        "copyright without a year: {copyright}"
+    );
+    // The changelog's newest entry is this version, Debian revision 1.
+    let changelog = repo_file(deb["changelog"].as_str().expect("a Debian changelog"));
+    let first_line = changelog.lines().next().unwrap_or_default();
+    let wanted = format!("vfetch ({}-1) ", env!("CARGO_PKG_VERSION"));
+    assert!(
+        first_line.starts_with(&wanted),
+        "the changelog's newest entry is {first_line:?}, not {wanted:?}"
+    );
+    // The conffile ships 0644 (lintian: non-standard-file-perm); postinst narrows it to 0640.
+    let config_asset = deb["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a.as_array())
+        .find(|a| a[1].as_str() == Some("etc/vfetchd/config.toml"))
+        .expect("the config asset");
+    assert_eq!(config_asset[2].as_str(), Some("644"));
+    assert!(repo_file("packaging/debian/postinst")
+        .contains("set_perms \"root:$GROUP_NAME\" 0640 \"$CONFIG\""));
+    // ci-deb-check runs lintian and fails on errors and warnings; CI installs it.
+    let check = repo_file("packaging/ci-deb-check.sh");
+    assert!(
+        check.contains("lintian --fail-on error,warning"),
+        "ci-deb-check.sh runs no lintian"
+    );
+    assert!(repo_file(".ci/run").contains("need+=(lintian)"));
+}
+
+/// `promtool` from PATH. Missing, the test is skipped with a notice, except in CI (`CI` set),
+/// where .ci/run installs it and its absence is a failure.
+fn promtool() -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("promtool"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "promtool is missing (.ci/run installs it from the prometheus package)"
+        );
+        eprintln!("NOTICE: promtool check skipped: promtool is not installed (see .ci/run)");
+    }
+    found
+}
+
+/// The value of the one sample of `name` (with exactly these `labels`, "" for none).
+fn sample(text: &str, name: &str, labels: &str) -> f64 {
+    let prefix = format!("{name}{labels} ");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no sample {name}{labels} in:\n{text}"));
+    line[prefix.len()..]
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+#[test]
+fn metrics_pass_promtool_and_carry_build_info_and_process_figures() {
+    let daemon = crate::support::Daemon::start();
+    let out = daemon.ctl(&["metrics"]);
+    let text = stdout_of(&out, "vfetchctl metrics");
+
+    // Standard names, so dashboards for any exporter work.
+    assert_eq!(
+        sample(
+            &text,
+            "vfetch_build_info",
+            &format!("{{version=\"{}\"}}", env!("CARGO_PKG_VERSION"))
+        ),
+        1.0
+    );
+    for (name, kind) in [
+        ("vfetch_build_info", "gauge"),
+        ("process_resident_memory_bytes", "gauge"),
+        ("process_virtual_memory_bytes", "gauge"),
+        ("process_cpu_seconds_total", "counter"),
+        ("process_open_fds", "gauge"),
+        ("process_max_fds", "gauge"),
+        ("process_start_time_seconds", "gauge"),
+    ] {
+        assert!(
+            text.contains(&format!("# TYPE {name} {kind}\n")),
+            "no {kind} {name}:\n{text}"
+        );
+    }
+    let rss = sample(&text, "process_resident_memory_bytes", "");
+    assert!(rss > 100_000.0, "resident memory {rss}");
+    assert!(sample(&text, "process_virtual_memory_bytes", "") >= rss);
+    assert!(sample(&text, "process_cpu_seconds_total", "") >= 0.0);
+    let open = sample(&text, "process_open_fds", "");
+    // stdin/out/err, the database, the socket, ...
+    assert!(open >= 4.0, "open fds {open}");
+    assert!(sample(&text, "process_max_fds", "") >= open);
+    // The daemon started just now (seconds since the epoch; generous bounds, no speed claim).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let started = sample(&text, "process_start_time_seconds", "");
+    assert!(
+        started <= now + 5.0 && started > now - 3600.0,
+        "start time {started}, now {now}"
+    );
+
+    let Some(promtool) = promtool() else {
+        return;
+    };
+    let mut child = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(text.as_bytes()).unwrap();
+    }
+    let checked = child.wait_with_output().unwrap();
+    let complaints = format!(
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(
+        checked.status.success() && complaints.trim().is_empty(),
+        "promtool check metrics ({}):\n{complaints}\n--- metrics:\n{text}",
+        checked.status
+    );
+}

@@ -397,8 +397,21 @@ fn deb_metadata_names_existing_files() {
         "{depends}"
     );
 
-    let generated = generate_docs();
+    // The system units are installed by cargo-deb's systemd-units (dh_installsystemd naming:
+    // `UNIT-NAME.service` in `unit-scripts`), to usr/lib/systemd/system/.
+    let units = deb["systemd-units"]
+        .as_table()
+        .expect("[package.metadata.deb.systemd-units]");
+    let unit_dir = units["unit-scripts"].as_str().unwrap();
+    let unit_name = units["unit-name"].as_str().unwrap();
+    for ext in ["service", "socket"] {
+        let path = repo().join(unit_dir).join(format!("{unit_name}.{ext}"));
+        assert!(path.is_file(), "{} is missing", path.display());
+    }
     let mut dests = BTreeSet::new();
+    dests.insert("usr/lib/systemd/system/".to_string());
+
+    let generated = generate_docs();
     for asset in deb["assets"].as_array().unwrap() {
         let asset = asset.as_array().unwrap();
         let (src, dest) = (asset[0].as_str().unwrap(), asset[1].as_str().unwrap());
