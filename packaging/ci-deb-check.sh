@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # CI check of the Debian package, for a fresh Debian machine, as root, without systemd running:
-# builds the .deb (packaging/build-deb.sh), installs it, checks its files, the account and
+# builds the .deb (packaging/build-deb.sh), runs lintian on it (any error or warning fails),
+# installs it, checks its files, the account and
 # permissions postinst made, runs the installed daemon in system mode as `vfetchd` and talks to
 # it with the installed client, stops it with SIGTERM, then removes and purges the package.
 #
-# Leaves the machine as it found it (package, account, /etc/vfetchd, /var/lib/vfetchd and
-# /run/vfetchd are gone at the end), and may be run again. Exits non-zero with a message naming
+# Leaves the machine as it found it (package, /etc/vfetchd, /var/lib/vfetchd and /run/vfetchd are
+# gone at the end; purge keeps the system account, as Debian does, so this script removes the
+# account itself when it did not exist before), and may be run again. Exits non-zero with a message naming
 # the failed check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +27,10 @@ fail() {
     exit 1
 }
 
+# Whether the account existed before this check: purge keeps it, so the check removes it then.
+account_existed=no
+getent passwd vfetchd >/dev/null && account_existed=yes
+
 cleanup() {
     status=$?
     if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
@@ -34,6 +40,10 @@ cleanup() {
     if dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q 'ok \(installed\|config-files\|half\)'; then
         say "cleaning up: purging $PKG"
         dpkg --purge "$PKG" >/dev/null 2>&1 || true
+    fi
+    if [ "$account_existed" = no ] && ! dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q 'ok installed'; then
+        getent passwd vfetchd >/dev/null && deluser --system --quiet vfetchd >/dev/null 2>&1 || true
+        getent group vfetch >/dev/null && delgroup --system --quiet vfetch >/dev/null 2>&1 || true
     fi
     rm -f /tmp/vfetchd-ci.log
     exit "$status"
@@ -47,6 +57,24 @@ export DEBIAN_FRONTEND=noninteractive
 deb=$(packaging/build-deb.sh | tail -n 1)
 [ -f "$deb" ] || fail "build-deb.sh printed no .deb path"
 ok "built $deb"
+
+# --- lintian ---------------------------------------------------------------------------------
+if ! command -v lintian >/dev/null; then
+    say "installing lintian"
+    apt-get install -y -qq --no-install-recommends lintian >/dev/null 2>&1 ||
+        { apt-get update -qq && apt-get install -y -qq --no-install-recommends lintian >/dev/null; } ||
+        fail "cannot install lintian"
+fi
+# --fail-on makes warnings fail too (by default only errors do); a status other than 0 is also
+# lintian failing to run. Tags are read as well, in case of a lintian without --fail-on. I: and
+# P: tags are informational. Overrides the package ships (usr/share/lintian/overrides) apply.
+lintian_status=0
+lintian_out=$(lintian --fail-on error,warning "$deb" 2>&1) || lintian_status=$?
+if [ "$lintian_status" != 0 ] || grep -qE '^[EW]: ' <<<"$lintian_out"; then
+    fail "lintian (exit status $lintian_status) reports errors or warnings:
+$lintian_out"
+fi
+ok "lintian: no errors, no warnings"
 
 # --- install ---------------------------------------------------------------------------------
 if dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q 'ok installed'; then
@@ -98,7 +126,9 @@ for dir in /var/lib/vfetchd /run/vfetchd; do
 done
 ok "/var/lib/vfetchd and /run/vfetchd are vfetchd:vfetch 0750"
 # Running postinst again changes nothing and does not fail (idempotence).
-"/var/lib/dpkg/info/$PKG.postinst" configure "$(dpkg-query -W -f='${Version}' "$PKG")" ||
+# The variables are what dpkg sets; deb-systemd-helper does nothing without them.
+DPKG_MAINTSCRIPT_PACKAGE=$PKG DPKG_MAINTSCRIPT_NAME=postinst \
+    "/var/lib/dpkg/info/$PKG.postinst" configure "$(dpkg-query -W -f='${Version}' "$PKG")" ||
     fail "postinst configure failed when run a second time"
 [ "$(stat -c '%U:%G %a' /etc/vfetchd/config.toml)" = "root:vfetch 640" ] ||
     fail "a second postinst run changed /etc/vfetchd/config.toml"
@@ -175,7 +205,10 @@ dpkg --purge "$PKG" >/dev/null || fail "dpkg --purge $PKG"
 for path in /etc/vfetchd /var/lib/vfetchd /run/vfetchd; do
     [ ! -e "$path" ] || fail "$path still exists after dpkg --purge"
 done
-! getent passwd vfetchd >/dev/null || fail "user vfetchd still exists after dpkg --purge"
-! getent group vfetch >/dev/null || fail "group vfetch still exists after dpkg --purge"
-ok "dpkg --purge removed config, state, runtime directory, user and group"
+# Debian keeps system accounts on purge: files the uid owns may remain elsewhere, and a new
+# account reusing the uid would own them (see packaging/debian/postrm).
+getent passwd vfetchd >/dev/null || fail "dpkg --purge removed the user vfetchd (Debian keeps system accounts)"
+getent group vfetch >/dev/null || fail "dpkg --purge removed the group vfetch (Debian keeps system accounts)"
+[ "$(getent passwd vfetchd | cut -d: -f7)" = /usr/sbin/nologin ] || fail "the kept account vfetchd can log in"
+ok "dpkg --purge removed config, state and runtime directory, and kept the locked account vfetchd"
 say "all checks passed"

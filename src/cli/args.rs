@@ -2,6 +2,11 @@
 
 use std::path::PathBuf;
 
+use std::ffi::OsStr;
+use std::marker::PhantomData;
+use std::str::FromStr;
+
+use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
 use crate::download::DownloadState;
@@ -89,7 +94,7 @@ pub enum Command {
         #[arg(long, default_value_t = 30)]
         days: u32,
         /// Rows per day, week or month
-        #[arg(long, default_value = "day")]
+        #[arg(long, default_value = "day", value_parser = Choices::<Period>::new(["day", "week", "month"]), hide_possible_values = true)]
         by: Period,
     },
     /// Recent finished downloads (newest first)
@@ -101,7 +106,7 @@ pub enum Command {
         #[arg(long)]
         theme: Option<String>,
         /// Only this state: done, failed, duplicate, invalid, cancelled
-        #[arg(long)]
+        #[arg(long, value_parser = Choices::<DownloadState>::new(DownloadState::ALL.map(DownloadState::as_str)), hide_possible_values = true)]
         state: Option<DownloadState>,
     },
     /// Themes from the search history that start with PREFIX, most used first
@@ -123,7 +128,7 @@ pub enum Command {
         /// Only this job [default: every job]
         job: Option<JobId>,
         /// Output format: json or csv
-        #[arg(short, long, default_value = "json")]
+        #[arg(short, long, default_value = "json", value_parser = Choices::<ExportFormat>::new(["json", "csv"]), hide_possible_values = true)]
         format: ExportFormat,
         /// Write to FILE instead of standard output
         #[arg(short, long, value_name = "FILE")]
@@ -156,6 +161,16 @@ pub enum Command {
     Config(ConfigCommand),
     /// Stop the daemon gracefully (downloads stop at clean offsets and resume on next start)
     Shutdown,
+    /// Print vfetchctl's completion script for SHELL; e.g. `source <(vfetchctl completions bash)`
+    Completions {
+        /// The shell to complete in
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (vfetchctl.1 and its subcommands', vfetchd.8, vfetchd.toml.5) into DIR
+    Manpages {
+        /// Directory to write the pages to (created if missing)
+        dir: PathBuf,
+    },
 }
 
 /// Arguments of `add`.
@@ -169,13 +184,13 @@ pub struct AddArgs {
     #[arg(short, long, default_value_t = 0)]
     pub priority: i32,
     /// Search only this source: pexels, pixabay, wikimedia, archive (repeatable) [default: every enabled source]
-    #[arg(short, long = "source", value_name = "SOURCE")]
+    #[arg(short, long = "source", value_name = "SOURCE", value_parser = Choices::<SourceKind>::new(SourceKind::ALL.map(SourceKind::as_str)), hide_possible_values = true)]
     pub sources: Vec<SourceKind>,
     /// Preferred rendition size: sd, hd, uhd, best [default: config `default_quality`, else best fit]
-    #[arg(short, long)]
+    #[arg(short, long, value_parser = Choices::<Quality>::new(Quality::ALL.map(Quality::as_str)), hide_possible_values = true)]
     pub quality: Option<Quality>,
     /// Frame shape: landscape, portrait, square
-    #[arg(short, long)]
+    #[arg(short, long, value_parser = Choices::<Orientation>::new(Orientation::ALL.map(Orientation::as_str)), hide_possible_values = true)]
     pub orientation: Option<Orientation>,
     /// Shortest accepted clip, seconds
     #[arg(long, value_name = "SECONDS")]
@@ -201,7 +216,7 @@ pub struct AddArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only jobs in this state: queued, searching, downloading, paused, done, failed, cancelled (repeatable)
-    #[arg(short, long = "state", value_name = "STATE")]
+    #[arg(short, long = "state", value_name = "STATE", value_parser = Choices::<JobState>::new(JobState::ALL.map(JobState::as_str)), hide_possible_values = true)]
     pub states: Vec<JobState>,
     /// Page size
     #[arg(short = 'n', long, default_value_t = 50)]
@@ -261,5 +276,46 @@ impl std::str::FromStr for ExportFormat {
                 "unknown format {other:?}: expected json or csv"
             ))),
         }
+    }
+}
+
+/// Parses a value with its `FromStr` (so the error names the value and what is expected, as
+/// before) and tells clap the accepted names, so shell completions offer them
+/// (`vfetchctl add x 1 -q <TAB>`). The names stay out of `--help`: each help line lists them.
+#[derive(Clone)]
+struct Choices<T> {
+    names: Vec<&'static str>,
+    parsed: PhantomData<fn() -> T>,
+}
+
+impl<T> Choices<T> {
+    fn new(names: impl IntoIterator<Item = &'static str>) -> Self {
+        Choices {
+            names: names.into_iter().collect(),
+            parsed: PhantomData,
+        }
+    }
+}
+
+impl<T> TypedValueParser for Choices<T>
+where
+    T: FromStr + Clone + Send + Sync + 'static,
+    T::Err: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<T, clap::Error> {
+        clap::builder::StringValueParser::new()
+            .try_map(|s| s.parse::<T>())
+            .parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(self.names.iter().map(|n| PossibleValue::new(*n))))
     }
 }

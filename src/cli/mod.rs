@@ -3,6 +3,7 @@
 pub mod args;
 mod autostart;
 mod commands;
+pub mod docs;
 mod exit;
 mod export;
 mod render;

@@ -7,6 +7,7 @@ mod support;
 mod cli;
 mod database;
 mod download;
+mod ecosystem;
 mod egress;
 mod fake_provider_selftest;
 mod faults;

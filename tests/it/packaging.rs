@@ -1,7 +1,8 @@
 //! The systemd units, the Debian packaging and the docs generator, checked without root and
 //! without the network: `systemd-analyze verify` accepts every unit, `systemd-analyze security`
-//! rates the system unit at most 3.0, `examples/gen-docs.rs` writes the man pages and
-//! completions the package ships, the default config is accepted by the daemon's parser and
+//! rates the system unit at most 3.0, `examples/gen-docs.rs` (the generator of
+//! `vfetchctl completions` and `vfetchctl manpages`) writes the man pages and completions the
+//! package ships, the default config is accepted by the daemon's parser and
 //! documents every key, and the package metadata names only files that exist.
 //!
 //! The end-to-end check of the built package (install, run, remove) needs root and lives in
@@ -253,6 +254,18 @@ fn gen_docs_writes_man_pages_and_completions() {
         assert!(page.contains(&format!(".TH vfetchctl-{sub} 1 ")), "{page}");
     }
     assert!(man("vfetchctl-add.1").contains("\\-\\-max\\-size"));
+    // The config file's page, and the sections a man page is expected to have.
+    assert!(man("vfetchd.toml.5").contains(".TH vfetchd.toml 5 "));
+    for page in [&daemon, &client] {
+        for section in [
+            ".SH \"EXIT STATUS\"",
+            ".SH ENVIRONMENT",
+            ".SH FILES",
+            ".SH \"SEE ALSO\"",
+        ] {
+            assert!(page.contains(section), "no {section}:\n{page}");
+        }
+    }
     assert!(man("vfetchctl-priority.1").contains("PRIORITY"));
 
     for (file, needle) in [
@@ -384,8 +397,21 @@ fn deb_metadata_names_existing_files() {
         "{depends}"
     );
 
-    let generated = generate_docs();
+    // The system units are installed by cargo-deb's systemd-units (dh_installsystemd naming:
+    // `UNIT-NAME.service` in `unit-scripts`), to usr/lib/systemd/system/.
+    let units = deb["systemd-units"]
+        .as_table()
+        .expect("[package.metadata.deb.systemd-units]");
+    let unit_dir = units["unit-scripts"].as_str().unwrap();
+    let unit_name = units["unit-name"].as_str().unwrap();
+    for ext in ["service", "socket"] {
+        let path = repo().join(unit_dir).join(format!("{unit_name}.{ext}"));
+        assert!(path.is_file(), "{} is missing", path.display());
+    }
     let mut dests = BTreeSet::new();
+    dests.insert("usr/lib/systemd/system/".to_string());
+
+    let generated = generate_docs();
     for asset in deb["assets"].as_array().unwrap() {
         let asset = asset.as_array().unwrap();
         let (src, dest) = (asset[0].as_str().unwrap(), asset[1].as_str().unwrap());
@@ -416,6 +442,7 @@ fn deb_metadata_names_existing_files() {
         "etc/vfetchd/config.toml",
         "usr/share/man/man1/",
         "usr/share/man/man8/",
+        "usr/share/man/man5/",
         "usr/share/bash-completion/completions/vfetchctl",
         "usr/share/zsh/vendor-completions/",
         "usr/share/fish/vendor_completions.d/",

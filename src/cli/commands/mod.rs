@@ -5,6 +5,7 @@ mod add;
 mod cancel;
 mod cleanup;
 mod config;
+mod docs;
 mod export;
 mod history;
 mod list;
@@ -66,6 +67,8 @@ pub async fn execute(cli: Cli) -> Result<Exit, Failure> {
         Command::Metrics => metrics::run(&ctx).await,
         Command::Config(sub) => config::run(&ctx, sub).await,
         Command::Shutdown => shutdown::run(&ctx).await,
+        Command::Completions { shell } => docs::completions(*shell),
+        Command::Manpages { dir } => docs::manpages(dir),
     }
 }
 

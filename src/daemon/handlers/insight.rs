@@ -163,6 +163,60 @@ pub async fn metrics(shared: &Arc<Shared>) -> Result<Response, RpcError> {
         "The daemon's resident set size.",
     );
     lines.push(format!("{rss} {}", resident_bytes()));
+    let build = family(
+        "vfetch_build_info",
+        "gauge",
+        "Always 1; the version of the running daemon is its label.",
+    );
+    lines.push(format!(
+        "{build}{{version=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION")
+    ));
+    // The process figures every Prometheus client library exports, under the same names.
+    if let Some(process) = super::process::read() {
+        let mut figure = |name: &str, kind: &str, help: &str, value: String| {
+            let name = family(name, kind, help);
+            lines.push(format!("{name} {value}"));
+        };
+        figure(
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident memory size in bytes.",
+            process.resident_bytes.to_string(),
+        );
+        figure(
+            "process_virtual_memory_bytes",
+            "gauge",
+            "Virtual memory size in bytes.",
+            process.virtual_bytes.to_string(),
+        );
+        figure(
+            "process_cpu_seconds_total",
+            "counter",
+            "Total user and system CPU time spent in seconds.",
+            process.cpu_seconds.to_string(),
+        );
+        figure(
+            "process_open_fds",
+            "gauge",
+            "Number of open file descriptors.",
+            process.open_fds.to_string(),
+        );
+        if let Some(max) = process.max_fds {
+            figure(
+                "process_max_fds",
+                "gauge",
+                "Maximum number of open file descriptors.",
+                max.to_string(),
+            );
+        }
+        figure(
+            "process_start_time_seconds",
+            "gauge",
+            "Start time of the process since unix epoch in seconds.",
+            process.start_time_seconds.to_string(),
+        );
+    }
     // Families first, then samples, grouped as the format expects.
     let mut text = String::new();
     for block in out.split("# HELP ").filter(|b| !b.is_empty()) {

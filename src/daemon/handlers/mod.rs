@@ -5,6 +5,7 @@ mod control;
 pub mod export;
 mod insight;
 mod jobs;
+mod process;
 mod status;
 
 use std::sync::Arc;
