@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::attribution::Attribution;
-use crate::job::{names, InvalidInput};
+use crate::input::{names, InvalidInput};
 use crate::source_kind::SourceKind;
 
 /// A candidate's identity in the store.

@@ -6,7 +6,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::candidate::CandidateId;
-use crate::job::{names, InvalidInput, JobId};
+use crate::input::{names, InvalidInput};
+use crate::job::JobId;
 use crate::source_kind::SourceKind;
 
 /// A download's identity; also names its staging file `<id>.part`.

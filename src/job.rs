@@ -7,8 +7,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
+use crate::input::names;
 use crate::source_kind::SourceKind;
 use crate::timestamp::Timestamp;
 
@@ -40,10 +40,7 @@ impl FromStr for JobId {
     }
 }
 
-/// Rejected user input, with a one-line message that names the problem.
-#[derive(Debug, Clone, Error, PartialEq, Eq)]
-#[error("{0}")]
-pub struct InvalidInput(pub String);
+pub use crate::input::InvalidInput;
 
 /// Where a job is in its life; the only legal moves are in [`JobState::can_become`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -358,11 +355,6 @@ pub fn validate_count(count: i64) -> Result<u32, InvalidInput> {
         )));
     }
     u32::try_from(count).map_err(|_| InvalidInput(format!("count {count} is out of range")))
-}
-
-/// Joins names for "expected one of a, b, c" messages.
-pub(crate) fn names<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    items.collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]

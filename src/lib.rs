@@ -16,6 +16,7 @@ pub mod egress;
 pub mod events;
 pub mod fetch;
 pub mod hooks;
+pub mod input;
 pub mod insight;
 pub mod ipc;
 pub mod job;

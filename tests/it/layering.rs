@@ -1,6 +1,7 @@
 //! The library's layering, checked from its source: the scheduler knows nothing of the daemon
-//! that hosts it (it is given a `scheduler::Context` and handed back a `Scheduler` handle), and
-//! no import cycle runs through `src/daemon/` or `src/scheduler/`. A cycle there would make
+//! that hosts it (it is given a `scheduler::Context` and handed back a `Scheduler` handle), no
+//! import cycle runs between top-level modules, and none between the files of `src/daemon/` or
+//! `src/scheduler/`. A cycle there would make
 //! the scheduler impossible to host anywhere else (a second transport, a cluster node).
 
 use std::fs;
@@ -56,16 +57,18 @@ fn daemon_and_scheduler_form_no_import_cycle() {
         .output()
     {
         Ok(output) => output,
-        Err(e) => {
+        // CI installs python3 (.ci/run), so there the check never skips.
+        Err(e) if std::env::var_os("CI").is_none() => {
             eprintln!("NOTICE: daemon_and_scheduler_form_no_import_cycle skipped: python3: {e}");
             return;
         }
+        Err(e) => panic!("python3 is needed for the import-cycle check (CI is set): {e}"),
     };
     let report = String::from_utf8_lossy(&output.stdout);
     println!("{report}");
     assert!(
         output.status.success(),
-        "import cycles through src/daemon or src/scheduler:\n{report}\n{}",
+        "import cycles between top-level modules or through src/daemon or src/scheduler:\n{report}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
 }
