@@ -27,7 +27,7 @@ pub fn start(shared: Arc<Shared>) -> JoinHandle<()> {
                     download: live.download,
                     job: live.job,
                     bytes: live.bytes,
-                    total: None,
+                    total: live.total,
                     speed: live.speed,
                 }));
             }

@@ -118,6 +118,11 @@ async fn start_downloads(shared: &Arc<Shared>) -> Result<(), StoreError> {
         };
         let cancel = shared.shutdown.child_token();
         let received = Arc::new(AtomicU64::new(work.offset));
+        // The size as last stored (the server's from an earlier attempt, else the source's
+        // claim) until this attempt's response says; 0 = unknown.
+        let total = Arc::new(AtomicU64::new(
+            work.total.or(work.candidate.size).unwrap_or(0),
+        ));
         shared.running.insert(
             work.download,
             Running {
@@ -127,12 +132,17 @@ async fn start_downloads(shared: &Arc<Shared>) -> Result<(), StoreError> {
                 received: Arc::clone(&received),
                 started: Instant::now(),
                 start_offset: work.offset,
+                total: Arc::clone(&total),
             },
         );
         tracing::info!(download = %work.download, job = %work.job, source = %work.candidate.attribution.source, offset = work.offset, "download started");
-        shared
-            .workers
-            .spawn(worker::run(Arc::clone(shared), work, cancel, received));
+        shared.workers.spawn(worker::run(
+            Arc::clone(shared),
+            work,
+            cancel,
+            received,
+            total,
+        ));
     }
 }
 

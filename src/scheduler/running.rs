@@ -27,6 +27,9 @@ pub(super) struct Running {
     pub started: Instant,
     /// The offset the current attempt resumed from, so speed counts only this attempt's bytes.
     pub start_offset: u64,
+    /// The whole file's size in bytes, 0 while unknown: the source's declared size at first,
+    /// the server's (Content-Range, Content-Length) once its answer arrived.
+    pub total: Arc<AtomicU64>,
 }
 
 impl Running {
@@ -37,6 +40,11 @@ impl Running {
             .load(Ordering::Relaxed)
             .saturating_sub(self.start_offset) as f64
             / secs
+    }
+
+    /// The whole file's size, when known.
+    pub fn total(&self) -> Option<u64> {
+        Some(self.total.load(Ordering::Relaxed)).filter(|t| *t > 0)
     }
 }
 
@@ -49,6 +57,8 @@ pub struct LiveProgress {
     pub job: JobId,
     /// Bytes received so far, durable or not.
     pub bytes: u64,
+    /// The whole file's size, when known.
+    pub total: Option<u64>,
     /// Bytes per second since the current attempt started.
     pub speed: f64,
 }
@@ -98,6 +108,7 @@ impl RunningTable {
             if let Some(r) = running.get(&d.id) {
                 d.bytes = r.received.load(Ordering::Relaxed);
                 d.speed = Some(r.speed());
+                d.total = r.total().or(d.total);
             }
         }
     }
@@ -110,6 +121,7 @@ impl RunningTable {
                 download: *id,
                 job: r.job,
                 bytes: r.received.load(Ordering::Relaxed),
+                total: r.total(),
                 speed: r.speed(),
             })
             .collect()
@@ -128,6 +140,7 @@ mod tests {
             received: Arc::new(AtomicU64::new(received)),
             started: Instant::now(),
             start_offset: 0,
+            total: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -154,5 +167,16 @@ mod tests {
             live,
             vec![(DownloadId(2), JobId(8), 20), (DownloadId(3), JobId(7), 30)]
         );
+    }
+
+    #[test]
+    fn progress_carries_the_total_once_known_and_none_before() {
+        let table = RunningTable::default();
+        let entry = running(1, 10);
+        let total = Arc::clone(&entry.total);
+        table.insert(DownloadId(1), entry);
+        assert_eq!(table.progress()[0].total, None, "0 means unknown");
+        total.store(5 << 20, Ordering::Relaxed);
+        assert_eq!(table.progress()[0].total, Some(5 << 20));
     }
 }

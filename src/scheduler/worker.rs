@@ -2,7 +2,7 @@
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -28,14 +28,16 @@ use crate::validate::Verdict;
 const CHECKSUM_TRIES: u32 = 2;
 
 /// Runs `work` to its end and records the outcome; the caller already marked it running.
+/// `received` and `total` are its live bytes and size (0 = unknown), read by progress events.
 pub(super) async fn run(
     shared: Arc<Shared>,
     work: Work,
     cancel: CancellationToken,
     received: Arc<AtomicU64>,
+    total: Arc<AtomicU64>,
 ) {
     let id = work.download;
-    let outcome = match download(&shared, &work, &cancel, &received).await {
+    let outcome = match download(&shared, &work, &cancel, &received, &total).await {
         Ok(Some(fetched)) => finish(&shared, &work, fetched, &cancel).await,
         Ok(None) => None,
         Err(outcome) => Some(outcome),
@@ -87,6 +89,7 @@ async fn download(
     work: &Work,
     cancel: &CancellationToken,
     received: &AtomicU64,
+    total: &AtomicU64,
 ) -> Result<Option<Fetched>, Outcome> {
     let id = work.download;
     let mut resume = Resume {
@@ -145,6 +148,10 @@ async fn download(
         let before = resume.offset;
         let mut last = None::<Checkpoint>;
         let result = fetch::fetch(&shared.http, &target, received, cancel, |cp: Checkpoint| {
+            // The server's size, known from the response headers on the first checkpoint.
+            if let Some(t) = cp.total {
+                total.store(t, Ordering::Relaxed);
+            }
             last = Some(cp.clone());
             let store = shared.store.clone();
             async move {
