@@ -4,11 +4,14 @@
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::time::Duration;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{
+    HumanBytes, HumanDuration, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle,
+};
 
-use super::render::{human_bytes, json_for_stdout};
-use crate::download::DownloadId;
+use super::render::json_for_stdout;
+use crate::download::{DownloadId, DownloadState};
 use crate::job::{Job, JobId};
 use crate::protocol::{BreakerChange, Event, Progress, RateLimited, Retry};
 use crate::text;
@@ -121,22 +124,20 @@ impl Watch {
                 speed,
                 ..
             }) => {
-                let bar = self.bar(*download, *total);
+                let bar = self.bar(*download);
+                if bar.is_finished() {
+                    // A late tick must not bring a finished bar back to life.
+                    return;
+                }
+                sized(&bar, *total);
                 bar.set_position(*bytes);
+                bar.set_message(live_message(*bytes, bar.length(), *speed));
                 self.speeds.insert(*download, *speed);
-                let total_speed: f64 = self.speeds.values().sum();
-                self.summary.set_message(format!(
-                    "{} running, {}/s",
-                    self.speeds.len(),
-                    human_bytes(total_speed as u64)
-                ));
-                self.summary.tick();
+                self.summarise();
             }
             Event::Download(d) => {
-                let bar = self.bar(d.id, d.total);
-                if let Some(total) = d.total {
-                    bar.set_length(total);
-                }
+                let bar = self.bar(d.id);
+                sized(&bar, d.total);
                 bar.set_prefix(format!(
                     "{}:{}",
                     d.source,
@@ -146,8 +147,19 @@ impl Watch {
                         .collect::<String>()
                 ));
                 if d.state.is_terminal() {
-                    bar.finish_with_message(d.state.to_string());
+                    if d.state == DownloadState::Done {
+                        // Its final size: a bar whose total never came still ends full.
+                        sized(&bar, Some(d.bytes));
+                        bar.set_position(d.bytes);
+                    }
+                    if bar.length().is_none() {
+                        set_style(&bar, UNSIZED_ENDED);
+                    }
+                    // The average travels as fixed text: indicatif's own rate for a finished
+                    // bar divides by a clock that keeps running, so it would sink towards zero.
+                    bar.finish_with_message(finished_message(d.state, d.speed));
                     self.speeds.remove(&d.id);
+                    self.summarise();
                 }
             }
             Event::Job(j) => {
@@ -162,19 +174,89 @@ impl Watch {
         }
     }
 
-    fn bar(&mut self, id: DownloadId, total: Option<u64>) -> ProgressBar {
+    /// The line above the bars: how many run and their speed together.
+    fn summarise(&self) {
+        let total_speed: f64 = self.speeds.values().sum();
+        self.summary.set_message(format!(
+            "{} running, {}",
+            self.speeds.len(),
+            rate(total_speed)
+        ));
+        self.summary.tick();
+    }
+
+    fn bar(&mut self, id: DownloadId) -> ProgressBar {
         if let Some(bar) = self.bars.get(&id) {
             return bar.clone();
         }
-        let bar = self.multi.add(ProgressBar::new(total.unwrap_or(0)));
-        let template =
-            "{prefix:28} {bar:30} {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12} {msg}";
-        if let Ok(style) = ProgressStyle::with_template(template) {
-            bar.set_style(style);
-        }
+        // No length until the daemon knows the size: a bar over a made-up total of 0 B would
+        // read full from the first byte.
+        let bar = self.multi.add(ProgressBar::no_length());
+        set_style(&bar, UNSIZED);
         bar.set_prefix(format!("download {id}"));
         self.bars.insert(id, bar.clone());
         bar
+    }
+}
+
+/// A bar whose size is known: bytes of total, percent; speed and ETA in the message.
+const SIZED: &str = "{prefix:28} {bar:30} {bytes:>10}/{total_bytes:<10} {percent:>3}% {msg}";
+/// A download of unknown size: a spinner, the bytes so far; speed in the message.
+const UNSIZED: &str = "{prefix:28} {spinner} {bytes:>10} {msg}";
+/// A download of unknown size that ended: no spinner left turning.
+const UNSIZED_ENDED: &str = "{prefix:28}   {bytes:>10} {msg}";
+
+fn set_style(bar: &ProgressBar, template: &str) {
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+}
+
+/// Gives `bar` its length (and the bar style) once a positive total is known.
+fn sized(bar: &ProgressBar, total: Option<u64>) {
+    let Some(total) = total.filter(|t| *t > 0) else {
+        return;
+    };
+    if bar.length() != Some(total) {
+        if bar.length().is_none() {
+            set_style(bar, SIZED);
+        }
+        bar.set_length(total);
+    }
+}
+
+/// Bytes per second as "1.50 MiB/s"; a rate that is not a finite positive number reads 0 B/s.
+fn rate(bytes_per_sec: f64) -> String {
+    let whole = if bytes_per_sec.is_finite() && bytes_per_sec > 0.0 {
+        bytes_per_sec as u64
+    } else {
+        0
+    };
+    format!("{}/s", HumanBytes(whole))
+}
+
+/// A running bar's message: the daemon's speed for this attempt and, with a total, the time
+/// left at that speed ("?" while nothing moves).
+fn live_message(bytes: u64, total: Option<u64>, speed: f64) -> String {
+    let Some(total) = total else {
+        return rate(speed);
+    };
+    let eta = if speed.is_finite() && speed >= 1.0 {
+        // Bounded so a crawl cannot overflow a Duration.
+        let secs = (total.saturating_sub(bytes) as f64 / speed).min(u32::MAX as f64);
+        format!("{:#}", HumanDuration(Duration::from_secs_f64(secs)))
+    } else {
+        "?".to_string()
+    };
+    format!("{} ETA {eta}", rate(speed))
+}
+
+/// A finished bar's message: its state and, when the daemon measured one, the download's
+/// average speed (bytes over its elapsed time), which stays as it is.
+fn finished_message(state: DownloadState, average: Option<f64>) -> String {
+    match average.filter(|s| s.is_finite() && *s > 0.0) {
+        Some(speed) => format!("{state}, {} average", rate(speed)),
+        None => state.to_string(),
     }
 }
 
@@ -215,9 +297,25 @@ fn plain_line(event: &Event) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::plain_line;
+    use super::{finished_message, live_message, plain_line};
+    use crate::download::DownloadState;
     use crate::protocol::{Event, Retry};
     use crate::source_kind::SourceKind;
+
+    #[test]
+    fn running_bars_show_speed_and_time_left_and_finished_bars_their_average() {
+        assert_eq!(
+            live_message(1 << 20, Some(5 << 20), (1 << 20) as f64),
+            "1.00 MiB/s ETA 4s"
+        );
+        assert_eq!(live_message(1 << 20, Some(5 << 20), 0.0), "0 B/s ETA ?");
+        assert_eq!(live_message(1 << 20, None, f64::NAN), "0 B/s");
+        assert_eq!(
+            finished_message(DownloadState::Done, Some(1.5 * (1 << 20) as f64)),
+            "done, 1.50 MiB/s average"
+        );
+        assert_eq!(finished_message(DownloadState::Failed, None), "failed");
+    }
 
     #[test]
     fn plain_lines_show_provider_text_escaped() {

@@ -20,6 +20,7 @@ mod newcomer;
 mod outcomes;
 mod packaging;
 mod partial_files;
+mod progress_bars;
 mod queue;
 mod search;
 mod service;
