@@ -11,6 +11,7 @@ mod ecosystem;
 mod egress;
 mod fake_provider_selftest;
 mod faults;
+mod foreign_database;
 mod hooks;
 mod hostile_clients;
 mod insight;
