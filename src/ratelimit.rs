@@ -25,7 +25,7 @@ pub enum RateLimitError {
         "bad window in {0:?}: expected whole seconds (200/3600) or a duration (200/1h, 20000/30d)"
     )]
     BadWindow(String),
-    #[error("{0:?}: the window must be a whole number of seconds")]
+    #[error("{0:?}: the window must be a whole number of seconds, as in 200/3600 or 200/1h")]
     NotWholeSeconds(String),
     #[error("{0:?}: both numbers must be at least 1")]
     Zero(String),

@@ -397,7 +397,12 @@ pub(crate) enum ValueError {
         unit.examples().1
     )]
     NotADuration { unit: TimeUnit, value: String },
-    #[error("{value:?} is not a whole number of {}", unit.name())]
+    #[error(
+        "{value:?} is not a whole number of {}: write one as {} or {}",
+        unit.name(),
+        unit.examples().0,
+        unit.examples().1
+    )]
     NotWhole { unit: TimeUnit, value: String },
 }
 
