@@ -161,32 +161,31 @@ impl Config {
                     _ => return Err(bad(format!("must be between 1 and 32 (got {value})"))),
                 }
             }
-            "stall_timeout_secs" => match parse_u64(value).map_err(|e| bad(e.to_string()))? {
-                0 => return Err(bad("must be at least 1".to_string())),
-                n => self.stall_timeout = Duration::from_secs(n),
-            },
+            "stall_timeout_secs" => {
+                self.stall_timeout = Duration::from_secs(at_least_one_of(value, TimeUnit::Secs).map_err(|e| bad(e.to_string()))?)
+            }
             "validate" => self.validate = value.trim().parse().map_err(|e| bad(format!("{e}")))?,
             "ffprobe" => self.ffprobe = non_empty_path(value).map_err(|e| bad(e.to_string()))?,
             "ffprobe_timeout_secs" => {
-                self.ffprobe_timeout = Duration::from_secs(at_least_one(value).map_err(|e| bad(e.to_string()))?)
+                self.ffprobe_timeout = Duration::from_secs(at_least_one_of(value, TimeUnit::Secs).map_err(|e| bad(e.to_string()))?)
             }
             "connect_timeout_secs" => {
-                self.connect_timeout = Duration::from_secs(at_least_one(value).map_err(|e| bad(e.to_string()))?)
+                self.connect_timeout = Duration::from_secs(at_least_one_of(value, TimeUnit::Secs).map_err(|e| bad(e.to_string()))?)
             }
             "allow_private_addresses" => {
                 self.allow_private_addresses = parse_bool(value).map_err(|e| bad(e.to_string()))?
             }
             "search_timeout_secs" => {
-                self.search_timeout = Duration::from_secs(at_least_one(value).map_err(|e| bad(e.to_string()))?)
+                self.search_timeout = Duration::from_secs(at_least_one_of(value, TimeUnit::Secs).map_err(|e| bad(e.to_string()))?)
             }
             "search_tries" => self.search_tries = small(value).map_err(|e| bad(e.to_string()))?,
             "download_tries" => self.download_tries = small(value).map_err(|e| bad(e.to_string()))?,
             "retry_base_ms" => {
-                self.retry_base = Duration::from_millis(at_least_one(value).map_err(|e| bad(e.to_string()))?)
+                self.retry_base = Duration::from_millis(at_least_one_of(value, TimeUnit::Millis).map_err(|e| bad(e.to_string()))?)
             }
             "breaker_failures" => self.breaker.failures = small(value).map_err(|e| bad(e.to_string()))?,
             "breaker_recovery_secs" => {
-                self.breaker.recovery = Duration::from_secs(at_least_one(value).map_err(|e| bad(e.to_string()))?)
+                self.breaker.recovery = Duration::from_secs(at_least_one_of(value, TimeUnit::Secs).map_err(|e| bad(e.to_string()))?)
             }
             "breaker_trials" => self.breaker.trials = small(value).map_err(|e| bad(e.to_string()))?,
             "on_complete" => {
@@ -202,7 +201,7 @@ impl Config {
                     .transpose()
                     .map_err(|e| bad(e.to_string()))?
             }
-            "hook_timeout_secs" => self.hooks.timeout = Duration::from_secs(at_least_one(value).map_err(|e| bad(e.to_string()))?),
+            "hook_timeout_secs" => self.hooks.timeout = Duration::from_secs(at_least_one_of(value, TimeUnit::Secs).map_err(|e| bad(e.to_string()))?),
             "max_connections" => {
                 let n = parse_u64(value).map_err(|e| bad(e.to_string()))?;
                 match u32::try_from(n) {
@@ -217,11 +216,11 @@ impl Config {
                 }
             }
             "client_idle_timeout_secs" => {
-                self.client_idle_timeout = Duration::from_secs(at_least_one(value).map_err(|e| bad(e.to_string()))?)
+                self.client_idle_timeout = Duration::from_secs(at_least_one_of(value, TimeUnit::Secs).map_err(|e| bad(e.to_string()))?)
             }
             "log_file" => self.log_file = optional(value).map(PathBuf::from),
             "backup_interval_hours" => {
-                self.backup_interval = match parse_u64(value).map_err(|e| bad(e.to_string()))? {
+                self.backup_interval = match duration_in(value, TimeUnit::Hours).map_err(|e| bad(e.to_string()))? {
                     0 => None,
                     n @ 1..=MAX_BACKUP_INTERVAL_HOURS => Some(Duration::from_secs(n * 3600)),
                     n => {
@@ -391,6 +390,20 @@ pub(crate) enum ValueError {
     NotAUrl { reason: String, value: String },
     #[error("expected an http(s) URL with a host, got {0:?}")]
     NotHttp(String),
+    #[error(
+        "expected a whole number of {} ({}) or a duration ({}), got {value:?}",
+        unit.name(),
+        unit.examples().0,
+        unit.examples().1
+    )]
+    NotADuration { unit: TimeUnit, value: String },
+    #[error(
+        "{value:?} is not a whole number of {}: write one as {} or {}",
+        unit.name(),
+        unit.examples().0,
+        unit.examples().1
+    )]
+    NotWhole { unit: TimeUnit, value: String },
 }
 
 fn non_empty_path(value: &str) -> Result<PathBuf, ValueError> {
@@ -415,8 +428,68 @@ fn optional_u32(value: &str) -> Result<Option<u32>, ValueError> {
         .transpose()
 }
 
-fn at_least_one(value: &str) -> Result<u64, ValueError> {
-    match parse_u64(value)? {
+/// The unit a duration key (`*_ms`, `*_secs`, `*_hours`) counts in, and prints in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimeUnit {
+    Millis,
+    Secs,
+    Hours,
+}
+
+impl TimeUnit {
+    fn length(self) -> Duration {
+        match self {
+            TimeUnit::Millis => Duration::from_millis(1),
+            TimeUnit::Secs => Duration::from_secs(1),
+            TimeUnit::Hours => Duration::from_secs(3600),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            TimeUnit::Millis => "milliseconds",
+            TimeUnit::Secs => "seconds",
+            TimeUnit::Hours => "hours",
+        }
+    }
+
+    /// One value in each accepted form, for error messages.
+    fn examples(self) -> (&'static str, &'static str) {
+        match self {
+            TimeUnit::Millis => ("250", "\"250ms\" or \"2s\""),
+            TimeUnit::Secs => ("45", "\"45s\", \"2m\" or \"1h 30m\""),
+            TimeUnit::Hours => ("24", "\"1d\" or \"12h\""),
+        }
+    }
+}
+
+/// A duration key's value in its unit: a whole number counts in that unit (as config files
+/// always wrote it); anything else is read by humantime (`"45s"`, `"2m"`, `"1h 30m"`) and must
+/// come to a whole number of units, so `config get` can print it back exactly.
+fn duration_in(value: &str, unit: TimeUnit) -> Result<u64, ValueError> {
+    let text = value.trim();
+    let not_a_duration = || ValueError::NotADuration {
+        unit,
+        value: value.to_string(),
+    };
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse::<u64>().map_err(|_| not_a_duration());
+    }
+    let duration = humantime::parse_duration(text).map_err(|_| not_a_duration())?;
+    let length = unit.length().as_nanos();
+    let nanos = duration.as_nanos();
+    if nanos % length != 0 {
+        return Err(ValueError::NotWhole {
+            unit,
+            value: value.to_string(),
+        });
+    }
+    u64::try_from(nanos / length).map_err(|_| not_a_duration())
+}
+
+/// A duration key that must not be zero.
+fn at_least_one_of(value: &str, unit: TimeUnit) -> Result<u64, ValueError> {
+    match duration_in(value, unit)? {
         0 => Err(ValueError::BelowOne),
         n => Ok(n),
     }
@@ -495,6 +568,67 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn durations_take_a_whole_number_in_the_keys_unit_or_a_human_duration() {
+        for (text, unit, expected) in [
+            ("45", TimeUnit::Secs, 45),
+            (" 45 ", TimeUnit::Secs, 45),
+            ("45s", TimeUnit::Secs, 45),
+            ("2m", TimeUnit::Secs, 120),
+            ("1h 30m", TimeUnit::Secs, 5400),
+            ("250", TimeUnit::Millis, 250),
+            ("250ms", TimeUnit::Millis, 250),
+            ("2s", TimeUnit::Millis, 2000),
+            ("24", TimeUnit::Hours, 24),
+            ("1d", TimeUnit::Hours, 24),
+            ("0", TimeUnit::Hours, 0),
+        ] {
+            assert_eq!(duration_in(text, unit), Ok(expected), "{text}");
+        }
+        for (text, unit) in [
+            ("", TimeUnit::Secs),
+            ("-5", TimeUnit::Secs),
+            ("45 parsecs", TimeUnit::Secs),
+            ("99999999999999999999", TimeUnit::Secs),
+        ] {
+            assert!(
+                matches!(
+                    duration_in(text, unit),
+                    Err(ValueError::NotADuration { .. })
+                ),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            duration_in("1500ms", TimeUnit::Secs),
+            Err(ValueError::NotWhole {
+                unit: TimeUnit::Secs,
+                value: "1500ms".to_string()
+            })
+        );
+        assert_eq!(
+            at_least_one_of("0s", TimeUnit::Secs),
+            Err(ValueError::BelowOne)
+        );
+    }
+
+    #[test]
+    fn a_bad_duration_names_the_key_and_shows_both_forms() {
+        let mut config = Config::defaults(super::super::Mode::User, &|_| None);
+        let err = config
+            .set("stall_timeout_secs", "soon", "config file")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("stall_timeout_secs"), "{err}");
+        assert!(err.contains("(45)") && err.contains("\"45s\""), "{err}");
+        config.set("stall_timeout_secs", "1m", "test").unwrap();
+        assert_eq!(config.get("stall_timeout_secs").unwrap(), "60");
+        config.set("backup_interval_hours", "2d", "test").unwrap();
+        assert_eq!(config.get("backup_interval_hours").unwrap(), "48");
+        config.set("retry_base_ms", "1s", "test").unwrap();
+        assert_eq!(config.get("retry_base_ms").unwrap(), "1000");
     }
 
     #[test]

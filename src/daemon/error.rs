@@ -11,8 +11,8 @@ use crate::ipc::server::BindError;
 use crate::store::{Damage, StoreError};
 use crate::validate::ValidateError;
 
-/// vfetchd's exit status when its database is damaged or emptied: a person must act, so
-/// systemd should not restart it (`RestartPreventExitStatus=` in the unit).
+/// vfetchd's exit status when its database is damaged, emptied or another program's: a person
+/// must act, so systemd should not restart it (`RestartPreventExitStatus=` in the unit).
 pub const EXIT_DAMAGED_DATABASE: u8 = 3;
 
 /// Why the daemon could not start or had to stop.
@@ -47,7 +47,9 @@ impl DaemonError {
     /// The process exit status this error ends vfetchd with.
     pub fn exit_code(&self) -> u8 {
         match self {
-            DaemonError::Damaged { .. } => EXIT_DAMAGED_DATABASE,
+            DaemonError::Damaged { .. } | DaemonError::Store(StoreError::Foreign(_)) => {
+                EXIT_DAMAGED_DATABASE
+            }
             _ => 1,
         }
     }

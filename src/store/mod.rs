@@ -20,6 +20,7 @@ mod export;
 mod integrity;
 mod jobs;
 mod migrations;
+mod ownership;
 mod ratelimits;
 pub mod recover;
 mod searches;
@@ -39,6 +40,7 @@ pub use candidates::Cursor;
 pub use downloads::{CheckpointRecord, Outcome, Progress, Settled, Work};
 pub use integrity::Damage;
 pub use jobs::{JobFilter, JobParts};
+pub use ownership::Foreign;
 pub use searches::{PageOutcome, RecordedPage};
 pub use stats::SourceOutcome;
 
@@ -58,6 +60,9 @@ pub enum StoreError {
         found: i64,
         supported: i64,
     },
+    /// The file is a SQLite database another program made; it was not changed.
+    #[error("{0}")]
+    Foreign(Box<Foreign>),
     #[error("no job with id {0}")]
     JobNotFound(JobId),
     #[error("job {id} is {from}; it cannot become {to}")]
@@ -120,8 +125,10 @@ impl Store {
 
     /// Opens the database at `path`, creating it with `file_mode` (SQLite gives its -wal and
     /// -shm files the same mode) or tightening an existing one to it. An existing database
-    /// is checked first: a damaged or emptied one is refused with [`StoreError::Damaged`].
+    /// is checked first: another program's database is refused with [`StoreError::Foreign`]
+    /// before anything touches it, a damaged or emptied one with [`StoreError::Damaged`].
     pub fn open_with_mode(path: &Path, file_mode: u32) -> Result<Store, StoreError> {
+        ownership::check(path)?;
         let existed = integrity::prepare_file(path, file_mode)?;
         let open_error = |source| StoreError::Open {
             path: path.to_path_buf(),

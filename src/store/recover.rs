@@ -15,7 +15,7 @@ use std::time::SystemTime;
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection, OpenFlags, OptionalExtension};
 
-use super::{integrity, migrations, StoreError};
+use super::{integrity, migrations, ownership, StoreError};
 use crate::permissions;
 
 /// Jumps tried past one unreadable stretch before the rest of the table is given up.
@@ -91,6 +91,8 @@ pub fn recover(database: &Path, file_mode: u32) -> Result<Recovery, StoreError> 
         source,
     };
     std::fs::metadata(database).map_err(|e| file_error("read", database, e))?;
+    // Another program's database is not damage to repair: replacing it would lose its data.
+    ownership::check(database)?;
     let source = Connection::open_with_flags(
         database,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
