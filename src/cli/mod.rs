@@ -7,6 +7,7 @@ pub mod docs;
 mod exit;
 mod export;
 mod render;
+mod sentences;
 mod watch;
 
 pub use args::Cli;

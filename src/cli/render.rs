@@ -11,9 +11,11 @@ use std::io::IsTerminal;
 use comfy_table::{presets, ContentArrangement, Table};
 use serde::Serialize;
 
+use super::sentences;
+use crate::breaker::BreakerState;
 use crate::insight::{CleanupReport, HistoryRow, Stats, ThemeCount};
 use crate::job::Job;
-use crate::protocol::{JobDetail, Setting, StatusView};
+use crate::protocol::{JobDetail, Setting, SourceStatus, StatusView};
 use crate::text;
 
 fn print_json<T: Serialize + ?Sized>(value: &T) {
@@ -230,7 +232,8 @@ pub fn settings_json(settings: &[Setting], all: bool) {
     }
 }
 
-/// `status`: who the daemon is, where it keeps things, how busy it is.
+/// `status`: who the daemon is, where it keeps things, how busy it is, how files are checked,
+/// what needs the user, and each source's health in words (everything `--json` carries).
 pub fn status(status: &StatusView, json: bool) {
     if json {
         print_json(status);
@@ -261,6 +264,7 @@ pub fn status(status: &StatusView, json: bool) {
                 status.active_downloads, status.parallel_downloads
             ),
         ),
+        ("validation", shown(&status.validation)),
     ];
     for (key, value) in rows {
         println!("{key:>10}  {value}");
@@ -271,18 +275,37 @@ pub fn status(status: &StatusView, json: bool) {
         .map(|(state, n)| format!("{} {n}", text::escaped(state)))
         .collect();
     println!("{:>10}  {}", "jobs", jobs.join(", "));
+    if status.problems.is_empty() {
+        println!("{:>10}  none", "problems");
+    }
     for problem in &status.problems {
         println!("{:>10}  {}", "problem", text::escaped(problem));
     }
-    let mut t = table(&["SOURCE", "STATE", "BASE URL"]);
+    let mut t = table(&["SOURCE", "STATE", "BREAKER", "RATE LIMIT", "BASE URL"]);
     for source in &status.sources {
         t.add_row(vec![
             source.source.to_string(),
-            shown(&source.state),
+            source_state(source),
+            sentences::breaker_words(source.breaker, source.next_trial_secs),
+            sentences::rate_limit_words(&source.rate_limit, source.waiting_secs),
             shown(&source.base_url),
         ]);
     }
     println!("\n{t}");
+}
+
+/// A source's STATE cell: why it is off, or whether it can take requests right now (an open
+/// breaker or a rate-limit wait is not "ok").
+fn source_state(source: &SourceStatus) -> String {
+    if !source.enabled {
+        return shown(&source.state);
+    }
+    match source.breaker {
+        BreakerState::Open => "failing: paused".to_string(),
+        BreakerState::HalfOpen => "recovering".to_string(),
+        BreakerState::Closed if source.waiting_secs.is_some() => "waiting".to_string(),
+        BreakerState::Closed => shown(&source.state),
+    }
 }
 
 fn speed(v: Option<f64>) -> String {

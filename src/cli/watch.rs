@@ -11,9 +11,10 @@ use indicatif::{
 };
 
 use super::render::json_for_stdout;
+use super::sentences;
 use crate::download::{DownloadId, DownloadState};
 use crate::job::{Job, JobId};
-use crate::protocol::{BreakerChange, Event, Progress, RateLimited, Retry};
+use crate::protocol::{Event, Progress};
 use crate::text;
 
 /// How events are shown.
@@ -162,14 +163,11 @@ impl Watch {
                     self.summarise();
                 }
             }
-            Event::Job(j) => {
-                let _ = self.multi.println(format!(
-                    "job {}: {} ({}/{})",
-                    j.id, j.state, j.done, j.count
-                ));
-            }
+            // Everything else is a sentence above the bars.
             other => {
-                let _ = self.multi.println(format!("{other:?}"));
+                if let Some(line) = plain_line(other) {
+                    let _ = self.multi.println(line);
+                }
             }
         }
     }
@@ -260,47 +258,19 @@ fn finished_message(state: DownloadState, average: Option<f64>) -> String {
     }
 }
 
-/// The line a plain view prints for `event`, if any; provider text in it escaped.
+/// The line a plain view prints for `event`, if any: a sentence (see [`sentences`]), none for
+/// progress ticks, which would flood a log.
 fn plain_line(event: &Event) -> Option<String> {
-    Some(match event {
-        Event::Job(j) => format!("job {}: {} ({}/{})", j.id, j.state, j.done, j.count),
-        Event::Download(d) => {
-            let detail = d.path.as_deref().or(d.error.as_deref()).unwrap_or_default();
-            format!(
-                "download {} {}:{}: {} {}",
-                d.id,
-                d.source,
-                text::escaped(&d.source_id),
-                d.state,
-                text::escaped(detail)
-            )
-        }
-        Event::Breaker(BreakerChange { source, state, .. }) => {
-            format!("source {source}: breaker {}", state.as_str())
-        }
-        Event::Retry(Retry {
-            source,
-            attempt,
-            error,
-            ..
-        }) => format!(
-            "retry {source} (attempt {attempt}): {}",
-            text::escaped(error)
-        ),
-        Event::RateLimited(RateLimited { source, wait_ms }) => {
-            format!("source {source}: rate limited for {wait_ms} ms")
-        }
-        Event::Lagged { dropped } => format!("({dropped} progress updates skipped)"),
-        Event::Progress(_) => return None,
-    })
+    match event {
+        Event::Progress(_) => None,
+        other => Some(sentences::event(other)),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{finished_message, live_message, plain_line};
+    use super::{finished_message, live_message};
     use crate::download::DownloadState;
-    use crate::protocol::{Event, Retry};
-    use crate::source_kind::SourceKind;
 
     #[test]
     fn running_bars_show_speed_and_time_left_and_finished_bars_their_average() {
@@ -315,26 +285,5 @@ mod tests {
             "done, 1.50 MiB/s average"
         );
         assert_eq!(finished_message(DownloadState::Failed, None), "failed");
-    }
-
-    #[test]
-    fn plain_lines_show_provider_text_escaped() {
-        let retry = Event::from(Retry {
-            source: SourceKind::Archive,
-            job: None,
-            download: None,
-            attempt: 2,
-            wait_ms: 100,
-            error: "HTTP 500: \x1b]0;pwned\x07\u{202e}gpj.exe\nforged".to_string(),
-        });
-        let line = plain_line(&retry).expect("a line");
-        assert_eq!(
-            line,
-            "retry archive (attempt 2): HTTP 500: \\x1b]0;pwned\\x07\\u{202e}gpj.exe\\nforged"
-        );
-        assert_eq!(
-            plain_line(&Event::Lagged { dropped: 3 }).as_deref(),
-            Some("(3 progress updates skipped)")
-        );
     }
 }

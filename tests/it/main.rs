@@ -22,6 +22,7 @@ mod newcomer;
 mod outcomes;
 mod packaging;
 mod partial_files;
+mod plain_words;
 mod progress_bars;
 mod queue;
 mod search;
