@@ -94,17 +94,20 @@ impl Breaker {
     }
 
     /// Asks to make a call at `now`; `Err(wait)` says how long until one may be tried.
-    pub fn try_acquire(&mut self, now: Instant) -> Result<(), Duration> {
+    /// `Ok(Some(HalfOpen))` when this call is the first trial after the recovery time, so the
+    /// caller can announce the change (nothing else notices that time has passed).
+    pub fn try_acquire(&mut self, now: Instant) -> Result<Option<BreakerState>, Duration> {
         match self.state(now) {
-            BreakerState::Closed => Ok(()),
+            BreakerState::Closed => Ok(None),
             BreakerState::Open => Err(self
                 .next_trial(now)
                 .map_or(self.policy.recovery, |t| t.saturating_duration_since(now))),
             BreakerState::HalfOpen => {
+                let entered = self.state != BreakerState::HalfOpen;
                 self.state = BreakerState::HalfOpen;
                 if self.trials_in_flight < self.policy.trials {
                     self.trials_in_flight += 1;
-                    Ok(())
+                    Ok(entered.then_some(BreakerState::HalfOpen))
                 } else {
                     // Trials are out; their results decide. Check again shortly.
                     Err(Duration::from_millis(200))
@@ -180,14 +183,18 @@ mod tests {
         }
         let later = t + Duration::from_secs(10);
         assert_eq!(b.state(later), BreakerState::HalfOpen);
-        assert!(b.try_acquire(later).is_ok());
-        assert!(b.try_acquire(later).is_ok());
+        assert_eq!(
+            b.try_acquire(later),
+            Ok(Some(BreakerState::HalfOpen)),
+            "the first trial announces half-open"
+        );
+        assert_eq!(b.try_acquire(later), Ok(None), "the second does not");
         assert!(b.try_acquire(later).is_err(), "only two trials at once");
         assert_eq!(b.on_failure(later), Some(BreakerState::Open));
         assert_eq!(b.next_trial(later), Some(later + Duration::from_secs(10)));
 
         let again = later + Duration::from_secs(10);
-        assert!(b.try_acquire(again).is_ok());
+        assert_eq!(b.try_acquire(again), Ok(Some(BreakerState::HalfOpen)));
         assert_eq!(b.on_success(again), Some(BreakerState::Closed));
         assert!(b.try_acquire(again).is_ok());
     }

@@ -117,7 +117,11 @@ impl Gate {
             }
             let acquired = self.lock().breaker.try_acquire(Instant::now());
             match acquired {
-                Ok(()) => return Ok(()),
+                Ok(change) => {
+                    // The first trial after the recovery time: say the source is being retried.
+                    self.announce(change);
+                    return Ok(());
+                }
                 Err(wait) => tokio::time::sleep(wait).await,
             }
         }

@@ -104,9 +104,16 @@ fn watch_tells_of_an_opening_breaker_in_a_sentence_not_debug_text() {
         .find(|l| l.starts_with("wikimedia is failing: pausing requests"))
         .unwrap_or_else(|| panic!("no sentence for the open breaker:\n{text}"));
     assert!(opened.ends_with(", then trying again"), "{opened}");
+    // The daemon announces the trial after the pause (it used to go from open to closed).
+    let trial = text
+        .find("wikimedia: pause over; trying a few requests")
+        .unwrap_or_else(|| panic!("no sentence for the half-open breaker:\n{text}"));
+    let closed = text
+        .find("wikimedia works again: requests resume")
+        .unwrap_or_else(|| panic!("no sentence for the closed breaker:\n{text}"));
     assert!(
-        text.contains("wikimedia works again: requests resume"),
-        "no sentence for the closed breaker:\n{text}"
+        trial < closed,
+        "the trial comes before the recovery:\n{text}"
     );
     assert!(text.contains(&format!("job {id}: done (1/1)")), "{text}");
     for artefact in ["Breaker {", "BreakerChange", "Some(", "None", "{", "}"] {
