@@ -330,15 +330,9 @@ fn hostile_library() -> (FakeProvider, Daemon) {
 
 /// Runs `vfetchctl <args>` with a pseudo-terminal as its stdout (through util-linux `script`).
 fn on_a_terminal(daemon: &Daemon, args: &str) -> String {
-    let line = format!(
-        "{} --config {} --no-autostart {args}",
-        bin("vfetchctl").display(),
-        daemon.config_path.display()
-    );
-    let out = run_within(
-        Command::new("script").args(["-qec", &line, "/dev/null"]),
-        Duration::from_secs(30),
-    );
+    let out = crate::support::on_a_terminal(&daemon.ctl_line(args), 30)
+        .output()
+        .expect("run script");
     assert!(out.status.success(), "{out:?}");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use crate::support::fake_provider::{fixtures, video_from_fixture, FakeProvider, Source};
+use crate::support::on_a_terminal;
 use crate::support::{assert_fails, bin, wait_until, Daemon};
 use vfetch::config::{Config, Mode, Overrides};
 
@@ -20,14 +21,7 @@ fn stderr(out: &Output) -> String {
 /// Runs `vfetchctl <args>` for `daemon` with a pseudo-terminal as its stdin, stdout and stderr
 /// (util-linux `script`, which passes on the exit status), bounded by coreutils `timeout`.
 fn ctl_on_a_terminal(daemon: &Daemon, args: &str) -> Output {
-    let line = format!(
-        "{} --config {} --no-autostart {args}",
-        bin("vfetchctl").display(),
-        daemon.config_path.display()
-    );
-    Command::new("timeout")
-        .args(["30", "script", "-qec", &line, "/dev/null"])
-        .env_remove("VFETCH_SOCKET")
+    on_a_terminal(&daemon.ctl_line(args), 30)
         .output()
         .expect("run script")
 }
@@ -189,16 +183,8 @@ fn watch_on_an_idle_daemon_says_it_is_waiting_for_work() {
 
 /// Like [`ctl_on_a_terminal`], but stopped with SIGINT after `secs` seconds; its screen.
 fn ctl_on_a_terminal_for(daemon: &Daemon, args: &str, secs: u32) -> String {
-    let line = format!(
-        "timeout -s INT {secs} {} --config {} --no-autostart {args}",
-        bin("vfetchctl").display(),
-        daemon.config_path.display()
-    );
-    let out = Command::new("timeout")
-        .args(["30", "script", "-qec", &line, "/dev/null"])
-        .env_remove("VFETCH_SOCKET")
-        .output()
-        .expect("run script");
+    let line = format!("timeout -s INT {secs} {}", daemon.ctl_line(args));
+    let out = on_a_terminal(&line, 30).output().expect("run script");
     stdout(&out)
 }
 
@@ -301,11 +287,8 @@ fn foreground_log(no_color: Option<&str>) -> String {
         bin("vfetchd").display(),
         daemon.config_path.display()
     );
-    let mut command = Command::new("timeout");
-    command
-        .args(["30", "script", "-qec", &line, "/dev/null"])
-        .env_remove("RUST_LOG")
-        .env_remove("JOURNAL_STREAM");
+    let mut command = on_a_terminal(&line, 30);
+    command.env_remove("RUST_LOG").env_remove("JOURNAL_STREAM");
     match no_color {
         Some(value) => command.env("NO_COLOR", value),
         None => command.env_remove("NO_COLOR"),

@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::support::fake_provider::{FakeProvider, Fault, FaultRule, Source};
+use crate::support::on_a_terminal;
 use crate::support::{bin, wait_until, Daemon};
 
 /// One failed file request opens the wikimedia breaker; retries come quickly.
@@ -134,15 +135,10 @@ fn add_wait_on_a_terminal_prints_sentences_above_the_bars_not_debug_text() {
         1,
     ));
     let line = format!(
-        "stty cols 200 2>/dev/null; {} --config {} --no-autostart add 'night ferry' 1 --wait",
-        bin("vfetchctl").display(),
-        daemon.config_path.display()
+        "stty cols 200 2>/dev/null; {}",
+        daemon.ctl_line("add 'night ferry' 1 --wait")
     );
-    let out = Command::new("timeout")
-        .args(["90", "script", "-qec", &line, "/dev/null"])
-        .env_remove("VFETCH_SOCKET")
-        .output()
-        .expect("run script");
+    let out = on_a_terminal(&line, 90).output().expect("run script");
     let shown = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
     println!("terminal showed:\n{shown}");
     assert!(out.status.success(), "{out:?}\n{}", daemon.log());

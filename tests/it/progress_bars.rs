@@ -2,12 +2,11 @@
 //! bytes of the real total, a percent and an ETA, and ends with its average speed; `watch
 //! --json` carries the total in every progress event.
 
-use std::process::Command;
-
 use serde_json::Value;
 
 use crate::support::fake_provider::{FakeProvider, Fault, FaultRule};
-use crate::support::{add_big, bin, Daemon};
+use crate::support::on_a_terminal;
+use crate::support::{add_big, Daemon};
 
 /// A daemon downloading one ~5 MiB file in about four seconds; returns the job and the size.
 fn slow_download() -> (FakeProvider, Daemon, i64, u64) {
@@ -41,13 +40,10 @@ fn progress(line: &Value) -> Option<&Value> {
 fn bars_on_a_terminal_show_the_real_total_percent_eta_and_a_final_average() {
     let (_provider, daemon, id, size) = slow_download();
     let line = format!(
-        "stty cols 200 2>/dev/null; {} --config {} --no-autostart watch {id}",
-        bin("vfetchctl").display(),
-        daemon.config_path.display()
+        "stty cols 200 2>/dev/null; {}",
+        daemon.ctl_line(&format!("watch {id}"))
     );
-    let out = Command::new("timeout")
-        .args(["90", "script", "-qec", &line, "/dev/null"])
-        .env_remove("VFETCH_SOCKET")
+    let out = on_a_terminal(&line, 90)
         .env_remove("NO_COLOR")
         .output()
         .expect("run script");

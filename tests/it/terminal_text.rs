@@ -2,10 +2,8 @@
 //! `history` and JSON never pass on the characters that would clear the screen, retitle the
 //! window, ring the bell or reverse what is shown; into a pipe, JSON stays faithful.
 
-use std::process::Command;
-
 use crate::support::fake_provider::{fixtures, video_from_fixture, FakeProvider, Source};
-use crate::support::{bin, sources_config, Daemon};
+use crate::support::{sources_config, Daemon};
 
 /// Provider text that would like to take over the terminal: clear screen, an OSC window title
 /// ended by BEL, and a right-to-left override.
@@ -46,14 +44,8 @@ fn hostile_download() -> (FakeProvider, Daemon) {
 /// Runs `vfetchctl <args>` with a wide pseudo-terminal as its stdout (util-linux `script`),
 /// bounded by coreutils `timeout`.
 fn on_a_terminal(daemon: &Daemon, args: &str) -> String {
-    let line = format!(
-        "stty cols 500 2>/dev/null; {} --config {} --no-autostart {args}",
-        bin("vfetchctl").display(),
-        daemon.config_path.display()
-    );
-    let out = Command::new("timeout")
-        .args(["30", "script", "-qec", &line, "/dev/null"])
-        .env_remove("VFETCH_SOCKET")
+    let line = format!("stty cols 500 2>/dev/null; {}", daemon.ctl_line(args));
+    let out = crate::support::on_a_terminal(&line, 30)
         .output()
         .expect("run script");
     assert!(out.status.success(), "{args}: {out:?}");

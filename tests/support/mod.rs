@@ -340,6 +340,15 @@ impl Daemon {
             .expect("run vfetchctl")
     }
 
+    /// The shell text that runs `vfetchctl <args>` against this daemon (for [`on_a_terminal`]).
+    pub fn ctl_line(&self, args: &str) -> String {
+        format!(
+            "{} --config {} --no-autostart {args}",
+            bin("vfetchctl").display(),
+            self.config_path.display()
+        )
+    }
+
     /// Runs `vfetchctl ... --json`, asserts success, and parses its output.
     pub fn ctl_json(&self, args: &[&str]) -> Value {
         let mut all = args.to_vec();
@@ -395,6 +404,18 @@ pub fn assert_fails(out: &Output, code: i32, needle: &str) {
         stderr.to_lowercase().contains(&needle.to_lowercase()),
         "stderr should mention {needle:?}: {stderr}"
     );
+}
+
+/// A command that runs the shell text `line` with a pseudo-terminal as its stdin, stdout and
+/// stderr (util-linux `script`, which passes on the exit status), killed by coreutils `timeout`
+/// after `limit_secs`. Prefix `line` with `stty cols N 2>/dev/null;` for a wider screen.
+pub fn on_a_terminal(line: &str, limit_secs: u32) -> Command {
+    let mut command = Command::new("timeout");
+    command
+        .arg(limit_secs.to_string())
+        .args(["script", "-qec", line, "/dev/null"])
+        .env_remove("VFETCH_SOCKET");
+    command
 }
 
 /// Whether a path exists (for socket checks).
