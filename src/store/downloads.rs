@@ -635,7 +635,7 @@ pub(super) fn problems(db: &Connection) -> Result<Vec<String>, StoreError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::attribution::Attribution;
     use crate::candidate::Candidate;
@@ -643,7 +643,8 @@ mod tests {
     use crate::source_kind::SourceKind;
     use crate::store::{candidates, jobs, Store};
 
-    fn candidate(source: SourceKind, id: &str) -> Candidate {
+    /// A bare candidate from `source`, for tests that only need rows to exist.
+    pub(in crate::store) fn candidate(source: SourceKind, id: &str) -> Candidate {
         Candidate {
             attribution: Attribution {
                 source,

@@ -141,30 +141,10 @@ fn count_for_theme(db: &Connection, theme: &str) -> Result<u64, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribution::Attribution;
     use crate::job::{JobOptions, NewJob};
 
     fn candidate(id: &str) -> Candidate {
-        Candidate {
-            attribution: Attribution {
-                source: SourceKind::Pexels,
-                source_id: id.into(),
-                title: id.into(),
-                page_url: None,
-                author_name: None,
-                author_url: None,
-                license: None,
-            },
-            tags: vec![],
-            duration: None,
-            width: None,
-            height: None,
-            fps: None,
-            size: None,
-            url: format!("https://x/{id}"),
-            mime: None,
-            checksum: None,
-        }
+        super::super::downloads::tests::candidate(SourceKind::Pexels, id)
     }
 
     fn theme_searches(store: &Store, theme: &str) -> u64 {
