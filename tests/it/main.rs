@@ -6,6 +6,7 @@ mod support;
 
 mod cli;
 mod database;
+mod dns_ttl;
 mod download;
 mod ecosystem;
 mod egress;
