@@ -9,6 +9,7 @@
 use std::io::IsTerminal;
 
 use comfy_table::{presets, ContentArrangement, Table};
+use indicatif::HumanBytes;
 use serde::Serialize;
 
 use super::sentences;
@@ -198,8 +199,8 @@ pub fn job_detail(detail: &JobDetail, json: bool) {
     ]);
     for d in &detail.downloads {
         let bytes = match d.total {
-            Some(total) => format!("{}/{}", human_bytes(d.bytes), human_bytes(total)),
-            None => human_bytes(d.bytes),
+            Some(total) => format!("{}/{}", HumanBytes(d.bytes), HumanBytes(total)),
+            None => HumanBytes(d.bytes).to_string(),
         };
         t.add_row(vec![
             d.id.to_string(),
@@ -207,7 +208,7 @@ pub fn job_detail(detail: &JobDetail, json: bool) {
             d.state.to_string(),
             bytes,
             d.speed
-                .map(|s| format!("{}/s", human_bytes(s as u64)))
+                .map(|s| format!("{}/s", HumanBytes(s as u64)))
                 .unwrap_or_default(),
             d.sha256
                 .as_deref()
@@ -309,7 +310,7 @@ fn source_state(source: &SourceStatus) -> String {
 }
 
 fn speed(v: Option<f64>) -> String {
-    v.map(|s| format!("{}/s", human_bytes(s as u64)))
+    v.map(|s| format!("{}/s", HumanBytes(s as u64)))
         .unwrap_or_else(|| "-".to_string())
 }
 
@@ -332,7 +333,7 @@ pub fn stats(stats: &Stats, json: bool) {
     );
     println!(
         "  bytes {}  video {}  speed avg {}  median {}",
-        human_bytes(t.bytes),
+        HumanBytes(t.bytes),
         humantime::format_duration(std::time::Duration::from_secs(t.video_seconds as u64)),
         speed(t.avg_speed),
         speed(t.median_speed)
@@ -343,7 +344,7 @@ pub fn stats(stats: &Stats, json: bool) {
             shown(&s.source),
             s.downloads.to_string(),
             s.done.to_string(),
-            human_bytes(s.bytes),
+            HumanBytes(s.bytes).to_string(),
         ]);
     }
     println!("\n{sources}");
@@ -361,7 +362,7 @@ pub fn stats(stats: &Stats, json: bool) {
             t.downloads.to_string(),
             t.done.to_string(),
             t.failed.to_string(),
-            human_bytes(t.bytes),
+            HumanBytes(t.bytes).to_string(),
             speed(t.avg_speed),
         ]);
     }
@@ -399,7 +400,7 @@ pub fn history(rows: &[HistoryRow], json: bool) {
                 text::escaped(&r.source_id)
             ),
             shown(&r.state),
-            human_bytes(r.bytes),
+            HumanBytes(r.bytes).to_string(),
             speed(r.speed),
             r.path
                 .as_deref()
@@ -450,30 +451,19 @@ pub fn cleanup(report: &CleanupReport, json: bool) {
     }
 }
 
-/// 1536 → "1.5 KiB".
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::human_bytes;
+    use super::speed;
 
     #[test]
-    fn bytes_read_like_a_person_writes_them() {
-        assert_eq!(human_bytes(999), "999 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(5 * 1024 * 1024), "5.0 MiB");
+    fn speeds_read_like_the_progress_bars_and_sentences() {
+        // indicatif's HumanBytes, as `watch` and the event sentences write sizes.
+        assert_eq!(speed(Some(999.0)), "999 B/s");
+        assert_eq!(speed(Some(1536.0)), "1.50 KiB/s");
+        assert_eq!(speed(Some(5.0 * 1024.0 * 1024.0)), "5.00 MiB/s");
+        // A speed that came out below zero or NaN reads as nothing moving, not as garbage.
+        assert_eq!(speed(Some(-3.0)), "0 B/s");
+        assert_eq!(speed(Some(f64::NAN)), "0 B/s");
+        assert_eq!(speed(None), "-");
     }
 }
