@@ -5,6 +5,7 @@ use rusqlite::{params, Connection, Row};
 use std::collections::BTreeMap;
 
 use super::{jobs, Store, StoreError};
+use crate::input::InvalidInput;
 use crate::insight::{HistoryQuery, HistoryRow, Period, SourceStats, Stats, ThemeCount, Totals};
 use crate::timestamp::Timestamp;
 
@@ -168,9 +169,9 @@ fn history(db: &Connection, query: &HistoryQuery) -> Result<Vec<HistoryRow>, Sto
                 download: r.get(0)?,
                 job: r.get(1)?,
                 theme: r.get(2)?,
-                source: r.get(3)?,
+                source: parsed(r, 3)?,
                 source_id: r.get(4)?,
-                state: r.get(5)?,
+                state: parsed(r, 5)?,
                 bytes,
                 speed: elapsed
                     .filter(|ms| *ms > 0)
@@ -182,6 +183,18 @@ fn history(db: &Connection, query: &HistoryQuery) -> Result<Vec<HistoryRow>, Sto
         },
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A text column read as one of our names (a source, a state); anything else is a conversion
+/// failure, as for any column of the wrong type.
+fn parsed<T>(row: &Row<'_>, index: usize) -> rusqlite::Result<T>
+where
+    T: std::str::FromStr<Err = InvalidInput>,
+{
+    let text: String = row.get(index)?;
+    text.parse().map_err(|e: InvalidInput| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 /// Themes from the search history starting with `prefix` (any case), most searched and most
