@@ -106,9 +106,6 @@ impl SourceOff {
 impl fmt::Display for SourceOff {
     /// "disabled: no API key", as logs and refusals say it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SourceOff::InConfig => f.write_str("disabled in config"),
-            SourceOff::NoApiKey => f.write_str("disabled: no API key"),
-        }
+        write!(f, "disabled: {}", self.reason())
     }
 }
