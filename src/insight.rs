@@ -97,8 +97,8 @@ pub struct HistoryRow {
     pub download: i64,
     pub job: i64,
     pub theme: String,
-    pub source: SourceKind,
-    pub source_id: String,
+    /// The video's source, its id there, and its credit.
+    pub attribution: Attribution,
     pub state: DownloadState,
     pub bytes: u64,
     pub speed: Option<f64>,

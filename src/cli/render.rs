@@ -406,7 +406,11 @@ pub fn history(rows: &[HistoryRow], json: bool) {
             r.finished_at.to_string(),
             r.job.to_string(),
             shown(&r.theme),
-            format!("{}:{}", r.source, text::escaped(&r.source_id)),
+            format!(
+                "{}:{}",
+                r.attribution.source,
+                text::escaped(&r.attribution.source_id)
+            ),
             r.state.to_string(),
             human_bytes(r.bytes),
             speed(r.speed),

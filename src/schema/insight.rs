@@ -4,13 +4,13 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::job::Attribution;
 use crate::download::DownloadState;
 use crate::insight::{
     CleanupReport as DomainCleanupReport, HistoryRow, Period, SourceStats as DomainSourceStats,
     Stats as DomainStats, ThemeCount as DomainThemeCount, Totals as DomainTotals,
 };
 use crate::protocol::Setting as DomainSetting;
-use crate::source_kind::SourceKind;
 use crate::timestamp::Timestamp;
 
 /// `stats`: totals over the last `days`, per source and per period.
@@ -112,8 +112,8 @@ pub struct HistoryEntry {
     pub download: i64,
     pub job: i64,
     pub theme: String,
-    pub source: SourceKind,
-    pub source_id: String,
+    /// The video's source, its id there, and its credit.
+    pub attribution: Attribution,
     pub state: DownloadState,
     pub bytes: u64,
     pub speed: Option<f64>,
@@ -129,8 +129,7 @@ impl From<&HistoryRow> for HistoryEntry {
             download: r.download,
             job: r.job,
             theme: r.theme.clone(),
-            source: r.source,
-            source_id: r.source_id.clone(),
+            attribution: Attribution::from(&r.attribution),
             state: r.state,
             bytes: r.bytes,
             speed: r.speed,

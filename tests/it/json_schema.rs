@@ -174,7 +174,12 @@ fn every_json_output_and_watch_event_matches_the_checked_in_schema() {
     }
     let history = daemon.ctl_json(&["history"]);
     assert_eq!(history[0]["state"], "done", "{history}");
-    assert_eq!(history[0]["source"], "wikimedia", "{history}");
+    let credit = &history[0]["attribution"];
+    assert_eq!(credit["source"], "wikimedia", "{history}");
+    assert!(
+        credit["title"].is_string() && credit["source_id"].is_string(),
+        "{history}"
+    );
 
     let lines = lines.lock().unwrap().clone();
     let events: Vec<Value> = lines
