@@ -1,13 +1,17 @@
 //! Who made a video and under what terms, as its source described it: shared by a search's
-//! candidates and the export's records, so credit travels with the file unchanged.
+//! candidates, the history's rows and the export's records, so credit travels with the file
+//! unchanged.
 //!
-//! The wire and `--json` keep these fields flat beside the record's others (bincode's serde has
-//! no `flatten`), so the records that hold an [`Attribution`] serialise through flat mirrors.
+//! Candidates and export records keep these fields flat beside their others on the wire and in
+//! `export` (bincode's serde has no `flatten`), so they serialise through flat mirrors; a
+//! history row carries the attribution as one nested value.
+
+use serde::{Deserialize, Serialize};
 
 use crate::source_kind::SourceKind;
 
 /// The credit a video carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attribution {
     pub source: SourceKind,
     /// The provider's id for the video (untrusted text; sanitised before use in a path).

@@ -144,7 +144,7 @@ impl<'de> Deserialize<'de> for Candidate {
 }
 
 /// Where a stored candidate is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CandidateState {
     /// Found, not yet tried.

@@ -22,7 +22,7 @@ impl fmt::Display for DownloadId {
 }
 
 /// Where a download is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DownloadState {
     /// Waiting for a slot.
@@ -103,7 +103,8 @@ impl FromStr for DownloadState {
 
 /// Why a download waits or ended without a file: stored as a code beside the human-readable
 /// error, so the daemon (and `status`) decides by kind and never by the wording of a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum FailureKind {
     /// Paused: the disk under staging or the library is full; the offset is kept.
     DiskFull,
@@ -188,7 +189,7 @@ impl FromStr for FailureKind {
 }
 
 /// What ffprobe found in a video file (kept with a validated download).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct VideoFacts {
     /// Container, as ffprobe's `format_name` (e.g. "mov,mp4,m4a,3gp,3g2,mj2").
     pub format: String,
@@ -227,6 +228,8 @@ pub struct Download {
     pub sha256: Option<String>,
     pub path: Option<String>,
     pub error: Option<String>,
+    /// What kind of failure `error` reports, when the daemon classified it.
+    pub failure_kind: Option<FailureKind>,
     /// "valid", "not validated: …", or why the file was rejected.
     pub validation: Option<String>,
     /// What ffprobe found, once validated.

@@ -12,7 +12,7 @@ use crate::source_kind::SourceKind;
 use crate::timestamp::Timestamp;
 
 /// How `stats` groups its rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     Day,
@@ -97,9 +97,9 @@ pub struct HistoryRow {
     pub download: i64,
     pub job: i64,
     pub theme: String,
-    pub source: String,
-    pub source_id: String,
-    pub state: String,
+    /// The video's source, its id there, and its credit.
+    pub attribution: Attribution,
+    pub state: DownloadState,
     pub bytes: u64,
     pub speed: Option<f64>,
     pub path: Option<String>,

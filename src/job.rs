@@ -43,7 +43,7 @@ impl FromStr for JobId {
 pub use crate::input::InvalidInput;
 
 /// Where a job is in its life; the only legal moves are in [`JobState::can_become`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     Queued,
@@ -130,7 +130,7 @@ impl FromStr for JobState {
 }
 
 /// The rendition size a user prefers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Quality {
     /// Standard definition (below 720p).
@@ -180,7 +180,7 @@ impl FromStr for Quality {
 }
 
 /// The frame shape a user wants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Orientation {
     Landscape,
@@ -242,7 +242,7 @@ impl FromStr for Orientation {
 }
 
 /// What a job is restricted to; `None` means "no limit" once the daemon has applied defaults.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JobOptions {
     /// Sources to search; empty means every enabled source.
     pub sources: Vec<SourceKind>,

@@ -26,6 +26,7 @@ pub mod protocol;
 pub mod ratelimit;
 pub mod retry;
 pub mod scheduler;
+pub mod schema;
 pub mod source_kind;
 pub mod sources;
 pub mod store;

@@ -13,6 +13,14 @@ pub struct Window {
     pub per: Duration,
 }
 
+/// One window with how much of it is taken right now, for `status` ("183 of 200 this hour").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowUse {
+    pub window: Window,
+    /// Requests sent inside the window up to now.
+    pub used: u32,
+}
+
 /// Why a rate-limit text does not parse; each names the part it stumbled on and shows the
 /// forms a window takes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -8,7 +8,19 @@ use serde::{Deserialize, Serialize};
 use crate::input::{names, InvalidInput};
 
 /// One of the video providers vfetch can search.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     Pexels,
@@ -70,5 +82,30 @@ impl FromStr for SourceKind {
                     names(SourceKind::ALL.iter().map(|k| k.as_str()))
                 ))
             })
+    }
+}
+/// Why a source is not searched: a state for `status`, with the words for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SourceOff {
+    /// `enabled = false` in its config section.
+    InConfig,
+    /// The provider needs an API key and none is configured.
+    NoApiKey,
+}
+
+impl SourceOff {
+    /// Why, in a few words ("no API key").
+    pub fn reason(self) -> &'static str {
+        match self {
+            SourceOff::InConfig => "switched off in config",
+            SourceOff::NoApiKey => "no API key",
+        }
+    }
+}
+
+impl fmt::Display for SourceOff {
+    /// "disabled: no API key", as logs and refusals say it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "disabled: {}", self.reason())
     }
 }

@@ -166,6 +166,8 @@ pub enum Command {
         /// The shell to complete in
         shell: clap_complete::Shell,
     },
+    /// Print the JSON Schema of every --json output and watch --json line (schema/vfetch.schema.json)
+    Schema,
     /// Write the man pages (vfetchctl.1 and its subcommands', vfetchd.8, vfetchd.toml.5) into DIR
     Manpages {
         /// Directory to write the pages to (created if missing)

@@ -17,6 +17,7 @@ use crate::breaker::BreakerState;
 use crate::insight::{CleanupReport, HistoryRow, Stats, ThemeCount};
 use crate::job::Job;
 use crate::protocol::{JobDetail, Setting, SourceStatus, StatusView};
+use crate::schema;
 use crate::text;
 
 fn print_json<T: Serialize + ?Sized>(value: &T) {
@@ -57,7 +58,9 @@ fn table(header: &[&str]) -> Table {
 /// A short confirmation, or `{"message": ...}` for scripts.
 pub fn message(text: &str, json: bool) {
     if json {
-        print_json(&serde_json::json!({ "message": text }));
+        print_json(&schema::Message {
+            message: text.to_string(),
+        });
     } else {
         println!("{text}");
     }
@@ -66,7 +69,7 @@ pub fn message(text: &str, json: bool) {
 /// After `add`: the new job's id first, so `cut` and `--json | jq .id` both work.
 pub fn job_added(job: &Job, json: bool) {
     if json {
-        print_json(job);
+        print_json(&schema::Job::from(job));
     } else {
         println!(
             "added job {}: {:?} ×{} (priority {})",
@@ -78,7 +81,7 @@ pub fn job_added(job: &Job, json: bool) {
 /// After `add --wait`: how the job ended and why.
 pub fn job_finished(job: &Job, json: bool) {
     if json {
-        print_json(job);
+        print_json(&schema::Job::from(job));
         return;
     }
     println!(
@@ -93,7 +96,7 @@ pub fn job_finished(job: &Job, json: bool) {
 /// `list`: one row per job, in queue order.
 pub fn job_list(jobs: &[Job], json: bool) {
     if json {
-        print_json(jobs);
+        print_json(&jobs.iter().map(schema::Job::from).collect::<Vec<_>>());
         return;
     }
     if jobs.is_empty() {
@@ -117,7 +120,7 @@ pub fn job_list(jobs: &[Job], json: bool) {
 /// After pause, resume, cancel, priority: what changed.
 pub fn jobs_changed(jobs: &[Job], json: bool) {
     if json {
-        print_json(jobs);
+        print_json(&jobs.iter().map(schema::Job::from).collect::<Vec<_>>());
         return;
     }
     if jobs.is_empty() {
@@ -131,7 +134,7 @@ pub fn jobs_changed(jobs: &[Job], json: bool) {
 /// `show`: the job's fields, then its downloads.
 pub fn job_detail(detail: &JobDetail, json: bool) {
     if json {
-        print_json(detail);
+        print_json(&schema::JobDetail::from(detail));
         return;
     }
     let job = &detail.job;
@@ -228,8 +231,13 @@ pub fn job_detail(detail: &JobDetail, json: bool) {
 /// written by `commands/config.rs`).
 pub fn settings_json(settings: &[Setting], all: bool) {
     match (all, settings.first()) {
-        (false, Some(one)) => print_json(one),
-        _ => print_json(settings),
+        (false, Some(one)) => print_json(&schema::Setting::from(one)),
+        _ => print_json(
+            &settings
+                .iter()
+                .map(schema::Setting::from)
+                .collect::<Vec<_>>(),
+        ),
     }
 }
 
@@ -237,7 +245,7 @@ pub fn settings_json(settings: &[Setting], all: bool) {
 /// what needs the user, and each source's health in words (everything `--json` carries).
 pub fn status(status: &StatusView, json: bool) {
     if json {
-        print_json(status);
+        print_json(&schema::Status::from(status));
         return;
     }
     let rows = [
@@ -298,14 +306,14 @@ pub fn status(status: &StatusView, json: bool) {
 /// A source's STATE cell: why it is off, or whether it can take requests right now (an open
 /// breaker or a rate-limit wait is not "ok").
 fn source_state(source: &SourceStatus) -> String {
-    if !source.enabled {
-        return shown(&source.state);
+    if let Some(off) = source.disabled {
+        return off.to_string();
     }
     match source.breaker {
         BreakerState::Open => "failing: paused".to_string(),
         BreakerState::HalfOpen => "recovering".to_string(),
         BreakerState::Closed if source.waiting_secs.is_some() => "waiting".to_string(),
-        BreakerState::Closed => shown(&source.state),
+        BreakerState::Closed => "ok".to_string(),
     }
 }
 
@@ -317,7 +325,7 @@ fn speed(v: Option<f64>) -> String {
 /// `stats`: totals, then per source, then per period.
 pub fn stats(stats: &Stats, json: bool) {
     if json {
-        print_json(stats);
+        print_json(&schema::Stats::from(stats));
         return;
     }
     let t = &stats.totals;
@@ -372,7 +380,12 @@ pub fn stats(stats: &Stats, json: bool) {
 /// `history`: one row per finished download.
 pub fn history(rows: &[HistoryRow], json: bool) {
     if json {
-        print_json(rows);
+        print_json(
+            &rows
+                .iter()
+                .map(schema::HistoryEntry::from)
+                .collect::<Vec<_>>(),
+        );
         return;
     }
     if rows.is_empty() {
@@ -396,10 +409,10 @@ pub fn history(rows: &[HistoryRow], json: bool) {
             shown(&r.theme),
             format!(
                 "{}:{}",
-                text::escaped(&r.source),
-                text::escaped(&r.source_id)
+                r.attribution.source,
+                text::escaped(&r.attribution.source_id)
             ),
-            shown(&r.state),
+            r.state.to_string(),
             HumanBytes(r.bytes).to_string(),
             speed(r.speed),
             r.path
@@ -415,7 +428,12 @@ pub fn history(rows: &[HistoryRow], json: bool) {
 /// `suggest` and `themes`.
 pub fn themes(rows: &[ThemeCount], json: bool) {
     if json {
-        print_json(rows);
+        print_json(
+            &rows
+                .iter()
+                .map(schema::ThemeCount::from)
+                .collect::<Vec<_>>(),
+        );
         return;
     }
     let mut t = table(&["THEME", "SEARCHES", "LAST USED"]);
@@ -432,7 +450,7 @@ pub fn themes(rows: &[ThemeCount], json: bool) {
 /// `cleanup`: what went (or would go).
 pub fn cleanup(report: &CleanupReport, json: bool) {
     if json {
-        print_json(report);
+        print_json(&schema::CleanupReport::from(report));
         return;
     }
     let verb = if report.dry_run {

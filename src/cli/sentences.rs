@@ -10,7 +10,7 @@ use crate::breaker::BreakerState;
 use crate::download::{Download, DownloadState};
 use crate::job::{Job, JobState};
 use crate::protocol::{BreakerChange, Event, Progress, RateLimited, Retry};
-use crate::ratelimit;
+use crate::ratelimit::WindowUse;
 use crate::text;
 
 /// The sentence a person reads for `event`.
@@ -161,17 +161,26 @@ pub fn breaker_words(state: BreakerState, next_trial_secs: Option<u64>) -> Strin
     }
 }
 
-/// A rate limit for `status`: "200 per hour, 20000 per 30 days", and the wait for the next
-/// request when there is one. Text this client cannot read is shown as it came, escaped.
-pub fn rate_limit_words(rate_limit: &str, waiting_secs: Option<u64>) -> String {
-    let limit = match ratelimit::parse(rate_limit) {
-        Ok(windows) if windows.is_empty() => "no limit".to_string(),
-        Ok(windows) => windows
+/// A rate limit for `status` with the room used: "183 of 200 this hour, 900 of 20000 in 30
+/// days", and the wait for the next request when there is one.
+pub fn rate_limit_words(windows: &[WindowUse], waiting_secs: Option<u64>) -> String {
+    let limit = if windows.is_empty() {
+        "no limit".to_string()
+    } else {
+        windows
             .iter()
-            .map(|w| format!("{} per {}", w.limit, period_words(w.per)))
+            .map(|u| {
+                let period = period_words(u.window.per);
+                // A single unit reads "this hour"; several read "in 30 days".
+                let span = if period.contains(' ') {
+                    format!("in {period}")
+                } else {
+                    format!("this {period}")
+                };
+                format!("{} of {} {span}", u.used, u.window.limit)
+            })
             .collect::<Vec<_>>()
-            .join(", "),
-        Err(_) => text::escaped(rate_limit).into_owned(),
+            .join(", ")
     };
     match waiting_secs {
         Some(secs) => format!(
@@ -238,6 +247,7 @@ mod tests {
             total: Some(7 << 20),
             speed: None,
             attempts: 1,
+            failure_kind: None,
             sha256: None,
             path: Some("/lib/ocean.mp4".to_string()),
             error: Some("HTTP 503".to_string()),
@@ -411,11 +421,25 @@ mod tests {
             breaker_words(BreakerState::Open, Some(42)),
             "open, next trial in 42 s"
         );
+        let used = |text: &str, counts: &[u32]| -> Vec<WindowUse> {
+            crate::ratelimit::parse(text)
+                .unwrap()
+                .into_iter()
+                .zip(counts)
+                .map(|(window, used)| WindowUse {
+                    window,
+                    used: *used,
+                })
+                .collect()
+        };
         assert_eq!(
-            rate_limit_words("200/3600,20000/2592000", Some(12)),
-            "200 per hour, 20000 per 30 days; next request in 12 s"
+            rate_limit_words(&used("200/3600,20000/2592000", &[183, 900]), Some(12)),
+            "183 of 200 this hour, 900 of 20000 in 30 days; next request in 12 s"
         );
-        assert_eq!(rate_limit_words("", None), "no limit");
-        assert_eq!(rate_limit_words("5/90", None), "5 per 90 seconds");
+        assert_eq!(rate_limit_words(&[], None), "no limit");
+        assert_eq!(
+            rate_limit_words(&used("5/90", &[0]), None),
+            "0 of 5 in 90 seconds"
+        );
     }
 }

@@ -15,6 +15,7 @@ use super::sentences;
 use crate::download::{DownloadId, DownloadState};
 use crate::job::{Job, JobId};
 use crate::protocol::{Event, Progress};
+use crate::schema;
 use crate::text;
 
 /// How events are shown.
@@ -72,13 +73,18 @@ impl Watch {
         }
     }
 
+    /// Opens a JSON stream with the `hello` line (the schema version and the daemon's version,
+    /// from the handshake); other views print nothing.
+    pub fn hello(&self, daemon_version: &str) {
+        if self.view == View::Json {
+            print_line(&schema::Event::Hello(schema::Hello::new(daemon_version)));
+        }
+    }
+
     /// Shows one event; returns the watched job once it has ended.
     pub fn show(&mut self, event: &Event) -> Option<Job> {
         match self.view {
-            View::Json => match serde_json::to_string(event) {
-                Ok(line) => println!("{}", json_for_stdout(&line)),
-                Err(e) => eprintln!("vfetchctl: error: cannot render event: {e}"),
-            },
+            View::Json => print_line(&schema::Event::from(event)),
             View::Plain => {
                 if let Some(line) = plain_line(event) {
                     println!("{line}");
@@ -194,6 +200,14 @@ impl Watch {
         bar.set_prefix(format!("download {id}"));
         self.bars.insert(id, bar.clone());
         bar
+    }
+}
+
+/// One line of `watch --json`.
+fn print_line(event: &schema::Event) {
+    match serde_json::to_string(event) {
+        Ok(line) => println!("{}", json_for_stdout(&line)),
+        Err(e) => eprintln!("vfetchctl: error: cannot render event: {e}"),
     }
 }
 

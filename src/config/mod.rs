@@ -18,7 +18,7 @@ use crate::breaker::BreakerPolicy;
 use crate::hooks::Hooks;
 use crate::job::{JobOptions, Orientation, Quality};
 use crate::ratelimit::{self, Window};
-use crate::source_kind::SourceKind;
+use crate::source_kind::{SourceKind, SourceOff};
 use crate::validate::ValidateMode;
 
 pub use keys::ValueKind;
@@ -86,11 +86,11 @@ pub struct SourceConfig {
 
 impl SourceConfig {
     /// Why this source will not be searched, if it will not.
-    pub fn disabled_reason(&self, kind: SourceKind) -> Option<&'static str> {
+    pub fn disabled_reason(&self, kind: SourceKind) -> Option<SourceOff> {
         if !self.enabled {
-            Some("disabled in config")
+            Some(SourceOff::InConfig)
         } else if kind.needs_api_key() && self.api_key.is_none() {
-            Some("disabled: no API key")
+            Some(SourceOff::NoApiKey)
         } else {
             None
         }

@@ -10,7 +10,8 @@ use crate::candidate::StoredCandidate;
 use crate::download::Download;
 use crate::insight::{CleanupReport, ExportRecord, HistoryRow, Stats, ThemeCount};
 use crate::job::Job;
-use crate::source_kind::SourceKind;
+use crate::ratelimit::WindowUse;
+use crate::source_kind::{SourceKind, SourceOff};
 
 /// The daemon's answer to one request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,17 +163,16 @@ pub struct StatusView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceStatus {
     pub source: SourceKind,
-    pub enabled: bool,
-    /// "ok", or why the source is off, e.g. "disabled: no API key".
-    pub state: String,
+    /// Why the source is not searched, if it is not.
+    pub disabled: Option<SourceOff>,
     pub base_url: String,
     pub breaker: BreakerState,
     /// Seconds until the next trial call, while the breaker is open.
     pub next_trial_secs: Option<u64>,
     /// Seconds until the rate limit (or a Retry-After) lets the next request go.
     pub waiting_secs: Option<u64>,
-    /// The rate limit in force, e.g. "200/3600,20000/2592000".
-    pub rate_limit: String,
+    /// The rate-limit windows in force, each with the requests it holds right now.
+    pub rate_limit: Vec<WindowUse>,
 }
 
 /// One configuration key as `config get` shows it (API keys as `***`).

@@ -159,7 +159,8 @@ impl Store {
 }
 
 const SELECT: &str = "SELECT d.id, d.job_id, d.candidate_id, c.source, c.source_id, c.url, d.state,
-        d.offset, d.total, d.attempts, d.sha256, d.path, d.error, d.validation, d.probe, d.elapsed_ms
+        d.offset, d.total, d.attempts, d.sha256, d.path, d.error, d.validation, d.probe, d.elapsed_ms,
+        d.failure_kind
      FROM downloads d JOIN candidates c ON c.id = d.candidate_id";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Download, StoreError>> {
@@ -181,6 +182,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Download, StoreError>> {
     let validation: Option<String> = row.get(13)?;
     let probe: Option<String> = row.get(14)?;
     let elapsed_ms: Option<i64> = row.get(15)?;
+    let failure_kind: Option<String> = row.get(16)?;
     Ok((|| {
         let (id, job_id, candidate_id, source_id, url, attempts, sha256, path, error) = fields;
         let bytes = u64::try_from(offset).unwrap_or(0);
@@ -202,6 +204,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Download, StoreError>> {
             sha256,
             path,
             error,
+            failure_kind: failure_kind.as_deref().map(str::parse).transpose()?,
             validation,
             probe: probe.as_deref().map(serde_json::from_str).transpose()?,
         })

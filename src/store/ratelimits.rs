@@ -5,11 +5,41 @@ use std::time::Duration;
 use rusqlite::{params, Connection};
 
 use super::{Store, StoreError};
-use crate::ratelimit::Window;
+use crate::ratelimit::{Window, WindowUse};
 use crate::source_kind::SourceKind;
 use crate::timestamp::Timestamp;
 
 impl Store {
+    /// How many requests each source sent inside each of its windows up to now (for `status`),
+    /// in the order given.
+    pub async fn window_use(
+        &self,
+        sources: Vec<(SourceKind, Vec<Window>)>,
+    ) -> Result<Vec<Vec<WindowUse>>, StoreError> {
+        self.run(move |db| {
+            let now = Timestamp::now().0;
+            let mut all = Vec::with_capacity(sources.len());
+            for (source, windows) in &sources {
+                let mut uses = Vec::with_capacity(windows.len());
+                for window in windows {
+                    let per_ms = i64::try_from(window.per.as_millis()).unwrap_or(i64::MAX);
+                    let count: i64 = db.query_row(
+                        "SELECT COUNT(*) FROM source_requests WHERE source = ?1 AND at > ?2",
+                        params![source.as_str(), now.saturating_sub(per_ms)],
+                        |r| r.get(0),
+                    )?;
+                    uses.push(WindowUse {
+                        window: *window,
+                        used: u32::try_from(count).unwrap_or(u32::MAX),
+                    });
+                }
+                all.push(uses);
+            }
+            Ok(all)
+        })
+        .await
+    }
+
     /// Takes a place for one request to `source` if every window has room; otherwise takes
     /// nothing and returns how long until the fullest window frees a place.
     pub async fn take_request_slot(

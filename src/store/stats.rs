@@ -5,6 +5,8 @@ use rusqlite::{params, Connection, Row};
 use std::collections::BTreeMap;
 
 use super::{jobs, Store, StoreError};
+use crate::attribution::Attribution;
+use crate::input::InvalidInput;
 use crate::insight::{HistoryQuery, HistoryRow, Period, SourceStats, Stats, ThemeCount, Totals};
 use crate::timestamp::Timestamp;
 
@@ -147,7 +149,8 @@ fn stats(db: &Connection, days: u32, by: Period) -> Result<Stats, StoreError> {
 /// Recent downloads, newest first.
 fn history(db: &Connection, query: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
     let mut sql = String::from(
-        "SELECT d.id, j.id, j.theme, d.source, c.source_id, d.state, d.offset, d.elapsed_ms, d.path, d.error, d.finished_at
+        "SELECT d.id, j.id, j.theme, c.source, c.source_id, d.state, d.offset, d.elapsed_ms, d.path, d.error, d.finished_at,
+            COALESCE(c.title, ''), c.page_url, c.author_name, c.author_url, c.license
          FROM downloads d JOIN jobs j ON j.id = d.job_id JOIN candidates c ON c.id = d.candidate_id
          WHERE d.finished_at IS NOT NULL",
     );
@@ -168,9 +171,16 @@ fn history(db: &Connection, query: &HistoryQuery) -> Result<Vec<HistoryRow>, Sto
                 download: r.get(0)?,
                 job: r.get(1)?,
                 theme: r.get(2)?,
-                source: r.get(3)?,
-                source_id: r.get(4)?,
-                state: r.get(5)?,
+                attribution: Attribution {
+                    source: parsed(r, 3)?,
+                    source_id: r.get(4)?,
+                    title: r.get(11)?,
+                    page_url: r.get(12)?,
+                    author_name: r.get(13)?,
+                    author_url: r.get(14)?,
+                    license: r.get(15)?,
+                },
+                state: parsed(r, 5)?,
                 bytes,
                 speed: elapsed
                     .filter(|ms| *ms > 0)
@@ -182,6 +192,18 @@ fn history(db: &Connection, query: &HistoryQuery) -> Result<Vec<HistoryRow>, Sto
         },
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A text column read as one of our names (a source, a state); anything else is a conversion
+/// failure, as for any column of the wrong type.
+fn parsed<T>(row: &Row<'_>, index: usize) -> rusqlite::Result<T>
+where
+    T: std::str::FromStr<Err = InvalidInput>,
+{
+    let text: String = row.get(index)?;
+    text.parse().map_err(|e: InvalidInput| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 /// Themes from the search history starting with `prefix` (any case), most searched and most

@@ -113,7 +113,8 @@ fn versions_are_printed_by_both_binaries_and_status() {
         .iter()
         .find(|s| s["source"] == "pexels")
         .unwrap();
-    assert_eq!(pexels["state"], "disabled: no API key");
+    assert_eq!(pexels["state"], "disabled");
+    assert_eq!(pexels["reason"], "no API key");
 }
 
 #[test]

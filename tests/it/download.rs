@@ -105,7 +105,7 @@ fn add_wait_fills_the_library_with_validated_byte_identical_files() {
             "{path:?}"
         );
         assert_eq!(file_sha(&path), d["sha256"].as_str().unwrap());
-        assert_eq!(d["validation"], "valid", "{d}");
+        assert_eq!(d["validation"]["state"], "valid", "{d}");
         assert_eq!(
             d["probe"]["codec"].as_str().map(|c| !c.is_empty()),
             Some(true),
@@ -328,7 +328,7 @@ fn an_oversized_body_is_stopped_and_rejected() {
         .collect();
     assert_eq!(failed.len(), 1, "{shown:#}");
     assert!(
-        failed[0]["error"]
+        failed[0]["error"]["message"]
             .as_str()
             .unwrap()
             .contains("larger than the limit"),

@@ -87,7 +87,7 @@ fn stats_history_suggest_and_themes_report_what_happened() {
     );
     assert_eq!(stats["periods"].as_array().unwrap().len(), 1);
     let by_month = daemon.ctl_json(&["stats", "--by", "month"]);
-    assert_eq!(by_month["periods"][0][1]["done"], 5);
+    assert_eq!(by_month["periods"][0]["totals"]["done"], 5);
 
     let history = daemon.ctl_json(&["history", "-n", "10"]);
     assert_eq!(history.as_array().unwrap().len(), 5);
@@ -314,21 +314,23 @@ fn watch_json_streams_progress_then_states_and_a_stuck_subscriber_slows_nothing(
     assert!(watch.wait().unwrap().success());
     let elapsed = started.elapsed();
 
-    let kinds: Vec<&str> = lines
-        .iter()
-        .map(|l| l.as_object().unwrap().keys().next().unwrap().as_str())
-        .collect();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds[0], "hello",
+        "the stream opens with its schema version"
+    );
     let first_progress = kinds
         .iter()
-        .position(|k| *k == "Progress")
+        .position(|k| *k == "progress")
         .expect("progress events");
     let done_download = lines
         .iter()
-        .position(|l| l["Download"]["state"] == "done")
+        .position(|l| l["type"] == "download" && l["state"] == "done")
         .expect("download done event");
     let last = lines.last().unwrap();
     assert_eq!(
-        last["Job"]["state"], "done",
+        (&last["type"], &last["state"]),
+        (&serde_json::json!("job"), &serde_json::json!("done")),
         "the watch ends with the job: {last}"
     );
     assert!(
@@ -337,7 +339,8 @@ fn watch_json_streams_progress_then_states_and_a_stuck_subscriber_slows_nothing(
     );
     let progress: Vec<u64> = lines
         .iter()
-        .filter_map(|l| l["Progress"]["bytes"].as_u64())
+        .filter(|l| l["type"] == "progress")
+        .filter_map(|l| l["bytes"].as_u64())
         .collect();
     assert!(
         progress.windows(2).all(|w| w[0] <= w[1]),

@@ -17,6 +17,7 @@ mod hooks;
 mod hostile_clients;
 mod human_durations;
 mod insight;
+mod json_schema;
 mod layering;
 mod migration;
 mod newcomer;

@@ -158,7 +158,8 @@ fn a_hung_ffprobe_under_require_makes_the_download_invalid_and_the_job_ends() {
     assert_eq!(shown["job"]["state"], "failed", "{shown:#}");
     let d = &downloads(&shown)[0];
     assert_eq!(d["state"], "invalid", "{shown:#}");
-    let error = d["error"].as_str().unwrap_or_default();
+    assert_eq!(d["validation"]["state"], "invalid", "{d}");
+    let error = d["error"]["message"].as_str().unwrap_or_default();
     assert!(
         error.contains("ffprobe did not finish") && error.contains("(3 tries)"),
         "{error}"
@@ -185,9 +186,10 @@ fn a_hung_ffprobe_under_auto_keeps_the_file_marked_not_validated() {
     let shown = wait_end(&daemon, id, Duration::from_secs(60));
     assert_eq!(shown["job"]["state"], "done", "{shown:#}");
     let d = &downloads(&shown)[0];
-    let validation = d["validation"].as_str().unwrap_or_default();
+    assert_eq!(d["validation"]["state"], "not_validated", "{d}");
+    let validation = d["validation"]["reason"].as_str().unwrap_or_default();
     assert!(
-        validation.starts_with("not validated: ffprobe did not finish"),
+        validation.starts_with("ffprobe did not finish"),
         "{validation}"
     );
     let path = Path::new(d["path"].as_str().unwrap());
@@ -219,9 +221,10 @@ fn a_validation_hung_across_a_kill_moves_on_after_restart_without_fetching_again
     let shown = wait_end(&daemon, id, Duration::from_secs(60));
     assert_eq!(shown["job"]["state"], "done", "{shown:#}");
     let d = &downloads(&shown)[0];
-    let validation = d["validation"].as_str().unwrap_or_default();
+    assert_eq!(d["validation"]["state"], "not_validated", "{d}");
+    let validation = d["validation"]["reason"].as_str().unwrap_or_default();
     assert!(
-        validation.starts_with("not validated: ffprobe did not finish"),
+        validation.starts_with("ffprobe did not finish"),
         "{validation}"
     );
     let path = Path::new(d["path"].as_str().unwrap());
@@ -357,8 +360,9 @@ fn a_checksum_mismatch_is_fetched_twice_then_the_next_candidate_completes_the_jo
         .find(|d| d["source_id"] == videos[0].id.as_str())
         .expect("the mismatching candidate was tried");
     assert_eq!(bad["state"], "failed", "{shown:#}");
+    assert_eq!(bad["error"]["kind"], "checksum_mismatch", "{bad}");
     assert!(
-        bad["error"]
+        bad["error"]["message"]
             .as_str()
             .unwrap_or_default()
             .contains("checksum"),

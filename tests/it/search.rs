@@ -59,17 +59,14 @@ fn each_source_alone_yields_candidates_with_full_attribution() {
         let found = shown["candidates"].as_array().expect("candidates");
         assert!(found.len() >= 5, "{name}: {shown:#}");
         for c in found {
-            let v = &c["video"];
-            assert_eq!(v["source"], *name, "{v}");
-            for field in [
-                "source_id",
-                "title",
-                "page_url",
-                "author_name",
-                "license",
-                "url",
-                "mime",
-            ] {
+            let v = c;
+            let a = &c["attribution"];
+            assert_eq!(a["source"], *name, "{v}");
+            for field in ["source_id", "title", "page_url", "author_name", "license"] {
+                let text = a[field].as_str().unwrap_or("");
+                assert!(!text.is_empty(), "{name}: {field} missing in {v}");
+            }
+            for field in ["url", "mime"] {
                 let text = v[field].as_str().unwrap_or("");
                 assert!(!text.is_empty(), "{name}: {field} missing in {v}");
             }
@@ -112,7 +109,7 @@ fn sources_are_searched_concurrently() {
         || {
             let found = candidates(&daemon, id);
             ALL.iter()
-                .all(|s| found.iter().any(|c| c["video"]["source"] == *s))
+                .all(|s| found.iter().any(|c| c["attribution"]["source"] == *s))
         },
     );
     let elapsed = started.elapsed();
@@ -204,11 +201,7 @@ fn every_filter_removes_what_it_should() {
             "{theme}: the filter removed nothing"
         );
         for c in found {
-            assert!(
-                check(&c["video"]),
-                "{theme}: {} should have been filtered out",
-                c["video"]
-            );
+            assert!(check(c), "{theme}: {} should have been filtered out", c);
         }
     }
 }
@@ -254,7 +247,9 @@ fn malformed_responses_are_per_source_errors_and_the_job_goes_on() {
         let found = shown["candidates"].as_array().unwrap();
         assert!(found.len() >= 2, "{what}: {shown:#}");
         assert!(
-            found.iter().all(|c| c["video"]["source"] == "archive"),
+            found
+                .iter()
+                .all(|c| c["attribution"]["source"] == "archive"),
             "{what}: {shown:#}"
         );
     }

@@ -19,6 +19,15 @@ pub fn completions(shell: Shell) -> Result<Exit, Failure> {
     Ok(Exit::Ok)
 }
 
+/// Prints the JSON Schema of the public JSON output (what schema/vfetch.schema.json holds).
+pub fn schema() -> Result<Exit, Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(crate::schema::document_text().as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::Other(format!("cannot write the schema: {e}")))?;
+    Ok(Exit::Ok)
+}
+
 /// Writes every man page into `dir` and prints the paths written.
 pub fn manpages(dir: &Path) -> Result<Exit, Failure> {
     let written = docs::write_man_pages(dir, &docs::page_date())

@@ -69,6 +69,7 @@ pub async fn execute(cli: Cli) -> Result<Exit, Failure> {
         Command::Shutdown => shutdown::run(&ctx).await,
         Command::Completions { shell } => docs::completions(*shell),
         Command::Manpages { dir } => docs::manpages(dir),
+        Command::Schema => docs::schema(),
     }
 }
 

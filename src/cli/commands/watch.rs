@@ -33,6 +33,7 @@ pub(super) async fn follow(
     let mut events = Client::connect(&session.socket).await?;
     let Subscribed = events.call(&Request::Subscribe { job }).await?;
     let mut watch = Watch::new(view, job);
+    watch.hello(&events.daemon_version);
     if let Some(id) = job {
         let detail: JobDetail = session.call(Request::Show(id)).await?;
         if detail.job.state.is_terminal() {

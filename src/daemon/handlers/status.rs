@@ -5,28 +5,31 @@ use std::sync::Arc;
 use crate::breaker::BreakerState;
 use crate::daemon::Shared;
 use crate::protocol::{Response, RpcError, SourceStatus, StatusView, PROTOCOL_VERSION};
-use crate::ratelimit;
 use crate::source_kind::SourceKind;
 
 /// Version, uptime, paths, queue depth by state and each source's health.
 pub async fn status(shared: &Arc<Shared>) -> Result<Response, RpcError> {
     let (counts, problems) = shared.store.status_summary().await?;
     let config = shared.config();
+    let windows = SourceKind::ALL
+        .into_iter()
+        .map(|kind| (kind, config.source(kind).rate_limit.clone()))
+        .collect();
+    let uses = shared.store.window_use(windows).await?;
     let sources = SourceKind::ALL
         .into_iter()
-        .map(|kind| {
+        .zip(uses)
+        .map(|(kind, rate_limit)| {
             let source = config.source(kind);
-            let reason = source.disabled_reason(kind);
             let gate = shared.scheduler.gate(kind).map(|g| g.status());
             SourceStatus {
                 source: kind,
-                enabled: reason.is_none(),
-                state: reason.unwrap_or("ok").to_string(),
+                disabled: source.disabled_reason(kind),
                 base_url: source.base_url.clone(),
                 breaker: gate.map_or(BreakerState::Closed, |g| g.breaker),
                 next_trial_secs: gate.and_then(|g| g.next_trial).map(|d| d.as_secs()),
                 waiting_secs: gate.and_then(|g| g.waiting).map(|d| d.as_secs()),
-                rate_limit: ratelimit::format(&source.rate_limit),
+                rate_limit,
             }
         })
         .collect();
