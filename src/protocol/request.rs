@@ -57,6 +57,9 @@ pub enum Request {
     /// [`Response::Subscribed`](super::Response::Subscribed) and then
     /// [`Response::Event`](super::Response::Event)s.
     Subscribe { job: Option<JobId> },
+    /// A one-time login link for the HTTP API's dashboard; answered with
+    /// [`Response::WebLogin`](super::Response::WebLogin).
+    WebLogin,
 }
 
 impl Request {

@@ -1,0 +1,10 @@
+//! Filled in by the next commit.
+
+use axum::Router;
+
+use crate::daemon::http::state::ApiState;
+
+/// The config routes.
+pub fn routes() -> Router<ApiState> {
+    Router::new()
+}
