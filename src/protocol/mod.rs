@@ -19,10 +19,13 @@ use serde::{Deserialize, Serialize};
 
 pub use codec::{decode, encode, CodecError};
 pub use event::{BreakerChange, Event, Progress, RateLimited, Retry};
-pub use request::{ConfigSet, ListQuery, Request, SetPriority, StatsQuery, Target, ThemesQuery};
+pub use request::{
+    ConfigChange, ConfigSet, ExportPageQuery, ListQuery, Request, SetPriority, StatsQuery, Target,
+    ThemesQuery,
+};
 pub use response::{
-    Answer, ErrorKind, JobDetail, Response, RpcError, Setting, ShuttingDown, SourceStatus,
-    StatusView, Subscribed, WebLogin,
+    Answer, ErrorKind, ExportPage, JobDetail, Response, RpcError, Setting, ShuttingDown,
+    SourceStatus, StatusView, Subscribed, WebLogin,
 };
 
 /// Bumped whenever `Request`, `Response` or `Event` change shape.

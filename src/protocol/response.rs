@@ -32,6 +32,7 @@ pub enum Response {
     Event(Event),
     Error(RpcError),
     WebLogin(WebLogin),
+    ExportPage(ExportPage),
 }
 
 /// The payload of one kind of [`Response`], so a client can name the answer it expects and get
@@ -67,6 +68,7 @@ answer! {
     CleanupReport => Cleanup,
     String => Metrics,
     WebLogin => WebLogin,
+    ExportPage => ExportPage,
 }
 
 /// The answer [`Response::ShuttingDown`], as an [`Answer`].
@@ -160,6 +162,14 @@ pub struct StatusView {
     pub sources: Vec<SourceStatus>,
     /// The HTTP API's address (`http://127.0.0.1:5001`), or `None` while it is off.
     pub web_url: Option<String>,
+}
+
+/// One page of export records and where the next one starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportPage {
+    pub records: Vec<ExportRecord>,
+    /// The `after` of the next page; `None` when this was the last.
+    pub next: Option<i64>,
 }
 
 /// The HTTP API's address and a login link for a browser, for `vfetchctl web`.
