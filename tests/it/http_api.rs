@@ -570,3 +570,71 @@ fn web_off_and_refused_remote_binding_are_explained() {
     let web = allowed.web();
     assert_eq!(web.get("/api/status").status, 200);
 }
+
+#[test]
+fn an_http_socket_passed_by_systemd_is_served_beside_the_unix_one() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+
+    let daemon = Daemon::configure("");
+    let unix = std::os::unix::net::UnixListener::bind(daemon.dir.path().join("activated.sock"))
+        .expect("bind unix");
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").expect("bind tcp");
+    let port = tcp.local_addr().expect("address").port();
+    let (unix_fd, tcp_fd) = (unix.as_raw_fd(), tcp.as_raw_fd());
+    let log = std::fs::File::create(daemon.log_path()).expect("log");
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg("LISTEN_PID=$$ LISTEN_FDS=2 LISTEN_FDNAMES=vfetchd.socket:http exec \"$0\" --config \"$1\"")
+        .arg(crate::support::bin("vfetchd"))
+        .arg(&daemon.config_path)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log);
+    // SAFETY: only dup2 (async-signal-safe) between fork and exec. The sockets go through high
+    // numbers first, so placing one at 3 or 4 cannot overwrite the other.
+    unsafe {
+        command.pre_exec(move || {
+            for (from, to) in [(unix_fd, 900), (tcp_fd, 901), (900, 3), (901, 4)] {
+                if libc::dup2(from, to) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("spawn vfetchd");
+    drop((unix, tcp));
+    let url = format!("http://127.0.0.1:{port}");
+    let client = reqwest::blocking::Client::new();
+    let mut health = None;
+    wait_until(
+        Duration::from_secs(15),
+        "the passed HTTP socket answers",
+        || {
+            health = client
+                .get(format!("{url}/health"))
+                .send()
+                .ok()
+                .map(|r| r.status().as_u16());
+            health.is_some()
+        },
+    );
+    let link = Command::new(crate::support::bin("vfetchctl"))
+        .args(["--no-autostart", "--socket"])
+        .arg(daemon.dir.path().join("activated.sock"))
+        .args(["web", "--json"])
+        .output()
+        .expect("vfetchctl");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(health, Some(200), "{}", daemon.log());
+    let link: Value = serde_json::from_slice(&link.stdout).unwrap_or(Value::Null);
+    assert_eq!(link["url"], url, "{}", daemon.log());
+    assert!(
+        !daemon.socket.exists(),
+        "the daemon bound its own socket too"
+    );
+}
