@@ -638,3 +638,46 @@ fn an_http_socket_passed_by_systemd_is_served_beside_the_unix_one() {
         "the daemon bound its own socket too"
     );
 }
+
+#[test]
+fn every_curl_example_in_the_readme_works_against_a_daemon() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let section = readme
+        .split("\n## HTTP API\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("the README has an HTTP API section");
+    assert!(section.contains("TOKEN=$(cat ~/.local/state/vfetchd/web.token)"));
+    let examples: Vec<&str> = section.lines().filter(|l| l.starts_with("curl ")).collect();
+    assert!(examples.len() >= 20, "{examples:?}");
+    let daemon = Daemon::start_with(WEB_ON);
+    let web = daemon.web();
+    for example in &examples {
+        let out = std::process::Command::new("sh")
+            .args(["-c", example])
+            .env("URL", &web.url)
+            .env("TOKEN", &web.token)
+            .output()
+            .expect("run sh");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{example}\nstdout: {stdout}\nstderr: {}\nlog:\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            daemon.log()
+        );
+        if !example.contains("/metrics") {
+            serde_json::from_str::<Value>(&stdout)
+                .unwrap_or_else(|e| panic!("{example} printed no JSON ({e}): {stdout}"));
+        }
+    }
+    // The examples did what they say: job 1 cancelled, job 2 queued by /api/fetch.
+    assert_eq!(daemon.show(1)["job"]["state"], "cancelled");
+    assert_eq!(daemon.show(1)["job"]["priority"], 5);
+    assert_eq!(daemon.show(2)["job"]["theme"], "city night");
+    assert_eq!(
+        daemon.ctl_json(&["config", "get", "parallel_downloads"])["value"],
+        "2"
+    );
+}
