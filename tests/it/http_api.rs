@@ -681,3 +681,48 @@ fn every_curl_example_in_the_readme_works_against_a_daemon() {
         "2"
     );
 }
+
+#[test]
+fn web_open_hands_a_working_login_link_to_xdg_open() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let daemon = Daemon::start_with(WEB_ON);
+    let web = daemon.web();
+    let tools = daemon.dir.path().join("tools");
+    std::fs::create_dir(&tools).expect("tools dir");
+    let opened = daemon.dir.path().join("opened");
+    let script = tools.join("xdg-open");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > {:?}\n", opened),
+    )
+    .expect("fake xdg-open");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = format!(
+        "{}:{}",
+        tools.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new(crate::support::bin("vfetchctl"))
+        .arg("--config")
+        .arg(&daemon.config_path)
+        .args(["--no-autostart", "web", "--open"])
+        .env("PATH", path)
+        .output()
+        .expect("vfetchctl web --open");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let link = std::fs::read_to_string(&opened).expect("xdg-open was run");
+    assert!(
+        link.starts_with(&format!("{}/login?code=", web.url)),
+        "{link}"
+    );
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    assert_eq!(send(client.get(&link)).status, 303);
+}
