@@ -161,6 +161,12 @@ pub enum Command {
     Config(ConfigCommand),
     /// Stop the daemon gracefully (downloads stop at clean offsets and resume on next start)
     Shutdown,
+    /// Print the HTTP dashboard's address with a one-time login link (valid two minutes)
+    Web {
+        /// Open the login link in a browser (xdg-open)
+        #[arg(long)]
+        open: bool,
+    },
     /// Print vfetchctl's completion script for SHELL; e.g. `source <(vfetchctl completions bash)`
     Completions {
         /// The shell to complete in

@@ -16,7 +16,7 @@ use super::sentences;
 use crate::breaker::BreakerState;
 use crate::insight::{CleanupReport, HistoryRow, Stats, ThemeCount};
 use crate::job::Job;
-use crate::protocol::{JobDetail, Setting, SourceStatus, StatusView};
+use crate::protocol::{JobDetail, Setting, SourceStatus, StatusView, WebLogin};
 use crate::schema;
 use crate::text;
 
@@ -241,6 +241,20 @@ pub fn settings_json(settings: &[Setting], all: bool) {
     }
 }
 
+/// `web`: the dashboard's address and the one-time login link.
+pub fn web_login(link: &WebLogin, json: bool) {
+    if json {
+        print_json(link);
+        return;
+    }
+    println!("dashboard   {}", shown(&link.url));
+    println!(
+        "login link  {}  (works once, for {} s)",
+        shown(&link.login_url),
+        link.valid_secs
+    );
+}
+
 /// `status`: who the daemon is, where it keeps things, how busy it is, how files are checked,
 /// what needs the user, and each source's health in words (everything `--json` carries).
 pub fn status(status: &StatusView, json: bool) {
@@ -264,6 +278,13 @@ pub fn status(status: &StatusView, json: bool) {
                 .to_string(),
         ),
         ("socket", shown(&status.socket)),
+        (
+            "web",
+            status
+                .web_url
+                .as_deref()
+                .map_or_else(|| "off".to_string(), shown),
+        ),
         ("database", shown(&status.database)),
         ("library", shown(&status.library_dir)),
         (

@@ -1,10 +1,11 @@
 //! One parser and one printer per configuration key: the file, the environment, the flags and
 //! `vfetchctl config` all go through [`Config::set`] and [`Config::get`].
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Config, ConfigError, Secret, CONNECTIONS_RANGE, PARALLEL_RANGE};
+use super::{Config, ConfigError, Secret, WebListen, CONNECTIONS_RANGE, PARALLEL_RANGE};
 use crate::ratelimit;
 use crate::source_kind::SourceKind;
 
@@ -51,7 +52,7 @@ impl Config {
             | "min_duration"
             | "max_duration"
             | "max_file_size_mb" => ValueKind::Integer,
-            "allow_private_addresses" => ValueKind::Bool,
+            "allow_private_addresses" | "web_allow_remote" | "metrics_public" => ValueKind::Bool,
             "on_complete" => ValueKind::List,
             _ if key.starts_with("sources.") && key.ends_with(".enabled") => ValueKind::Bool,
             _ if key.starts_with("sources.") && key.ends_with(".api_key") => ValueKind::Secret,
@@ -95,6 +96,9 @@ impl Config {
             "min_duration",
             "max_duration",
             "max_file_size_mb",
+            "web_listen",
+            "web_allow_remote",
+            "metrics_public",
         ]
         .into_iter()
         .map(String::from)
@@ -252,6 +256,9 @@ impl Config {
                     },
                 }
             }
+            "web_listen" => self.web_listen = parse_web_listen(value).map_err(|e| bad(e.to_string()))?,
+            "web_allow_remote" => self.web_allow_remote = parse_bool(value).map_err(|e| bad(e.to_string()))?,
+            "metrics_public" => self.metrics_public = parse_bool(value).map_err(|e| bad(e.to_string()))?,
             _ => return self.set_source_key(key, value, origin),
         }
         Ok(())
@@ -307,6 +314,9 @@ impl Config {
             "min_duration" => opt(self.defaults.min_duration.map(|v| v.to_string())),
             "max_duration" => opt(self.defaults.max_duration.map(|v| v.to_string())),
             "max_file_size_mb" => opt(self.defaults.max_file_size_mb.map(|v| v.to_string())),
+            "web_listen" => self.web_listen.to_string(),
+            "web_allow_remote" => self.web_allow_remote.to_string(),
+            "metrics_public" => self.metrics_public.to_string(),
             _ => {
                 let unknown = || ConfigError::unknown_key("config get", key);
                 let mut parts = key.splitn(3, '.');
@@ -390,6 +400,10 @@ pub(crate) enum ValueError {
     NotAUrl { reason: String, value: String },
     #[error("expected an http(s) URL with a host, got {0:?}")]
     NotHttp(String),
+    #[error(
+        "expected \"off\" or an address with a port like 127.0.0.1:5001 or [::1]:5001, got {0:?}"
+    )]
+    NotAListenAddress(String),
     #[error(
         "expected a whole number of {} ({}) or a duration ({}), got {value:?}",
         unit.name(),
@@ -509,6 +523,22 @@ fn parse_bool(value: &str) -> Result<bool, ValueError> {
         "false" | "no" | "off" | "0" => Ok(false),
         _ => Err(ValueError::NotABool(value.to_string())),
     }
+}
+
+/// `off`, or an IP address and port (`localhost:PORT` meaning 127.0.0.1); port 0 lets the
+/// system choose one.
+fn parse_web_listen(value: &str) -> Result<WebListen, ValueError> {
+    let text = value.trim();
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(WebListen::Off);
+    }
+    let text = match text.strip_prefix("localhost:") {
+        Some(port) => format!("127.0.0.1:{port}"),
+        None => text.to_string(),
+    };
+    text.parse::<SocketAddr>()
+        .map(WebListen::Configured)
+        .map_err(|_| ValueError::NotAListenAddress(value.to_string()))
 }
 
 fn parse_base_url(value: &str) -> Result<String, ValueError> {

@@ -9,6 +9,7 @@ mod live;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -52,6 +53,41 @@ impl Mode {
         match self {
             Mode::User => 0o600,
             Mode::System => 0o640,
+        }
+    }
+}
+
+/// The port the HTTP API listens on by default in user mode (the one the original Flask
+/// application used).
+pub const DEFAULT_WEB_PORT: u16 = 5001;
+
+/// Where the HTTP API listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebListen {
+    /// No HTTP listener.
+    Off,
+    /// The built-in default: when the address is taken the daemon runs without HTTP (and says
+    /// so) instead of failing, so a user daemon never breaks over a busy port.
+    Default(SocketAddr),
+    /// Set in the file, the environment or at run time: failing to bind it stops the daemon.
+    Configured(SocketAddr),
+}
+
+impl WebListen {
+    /// The address to bind, unless off.
+    pub fn addr(self) -> Option<SocketAddr> {
+        match self {
+            WebListen::Off => None,
+            WebListen::Default(addr) | WebListen::Configured(addr) => Some(addr),
+        }
+    }
+}
+
+impl fmt::Display for WebListen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.addr() {
+            None => f.write_str("off"),
+            Some(addr) => write!(f, "{addr}"),
         }
     }
 }
@@ -170,6 +206,12 @@ pub struct Config {
     pub ffprobe_timeout: Duration,
     pub defaults: JobDefaults,
     pub sources: BTreeMap<SourceKind, SourceConfig>,
+    /// Where the HTTP API listens (`web_listen`).
+    pub web_listen: WebListen,
+    /// Whether `web_listen` may name an address other hosts can reach.
+    pub web_allow_remote: bool,
+    /// Whether `/metrics` answers without the token on a loopback listener (for scrapers).
+    pub metrics_public: bool,
 }
 
 /// A bad key or value, naming both and where it came from.
@@ -295,6 +337,15 @@ impl Config {
             ffprobe_timeout: crate::validate::DEFAULT_TIMEOUT,
             defaults: JobDefaults::default(),
             sources,
+            // A system service is reachable by every local user: it listens only when asked.
+            web_listen: match mode {
+                Mode::User => {
+                    WebListen::Default(SocketAddr::from(([127, 0, 0, 1], DEFAULT_WEB_PORT)))
+                }
+                Mode::System => WebListen::Off,
+            },
+            web_allow_remote: false,
+            metrics_public: false,
         }
     }
 
@@ -324,6 +375,7 @@ impl Config {
         }
         config.apply_env(env)?;
         config.apply_overrides(overrides)?;
+        config.check_web_listen()?;
         Ok(config)
     }
 
@@ -351,6 +403,23 @@ impl Config {
             config.socket = socket.clone();
         }
         config
+    }
+
+    /// Refuses a `web_listen` other hosts could reach unless `web_allow_remote` says so.
+    pub fn check_web_listen(&self) -> Result<(), ConfigError> {
+        match self.web_listen.addr() {
+            Some(addr) if !addr.ip().is_loopback() && !self.web_allow_remote => {
+                Err(ConfigError::Value {
+                    origin: "configuration".to_string(),
+                    key: "web_listen".to_string(),
+                    message: format!(
+                        "{addr} is reachable from other hosts; set web_allow_remote = true to \
+                         allow that (and put a TLS reverse proxy in front), or listen on 127.0.0.1"
+                    ),
+                })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The SQLite database file.
@@ -605,6 +674,49 @@ mod tests {
         assert!(
             err.contains("VFETCH_DEFAULT_QUALITY") && err.contains("8k"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn web_listen_defaults_to_loopback_for_users_and_off_for_the_system() {
+        let user = load_text("", &[]).unwrap();
+        assert_eq!(user.get("web_listen").unwrap(), "127.0.0.1:5001");
+        assert!(matches!(user.web_listen, WebListen::Default(_)));
+        let system = Config::defaults(Mode::System, &env_of(&[]));
+        assert_eq!(system.web_listen, WebListen::Off);
+        let set = load_text("web_listen = \"[::1]:0\"", &[]).unwrap();
+        assert_eq!(
+            set.web_listen,
+            WebListen::Configured("[::1]:0".parse().unwrap())
+        );
+        let off = load_text("web_listen = \"off\"", &[]).unwrap();
+        assert_eq!(off.get("web_listen").unwrap(), "off");
+        let err = load_text("web_listen = \"somewhere\"", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("web_listen") && err.contains("127.0.0.1:5001"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_remote_web_listener_needs_web_allow_remote() {
+        let err = load_text("web_listen = \"0.0.0.0:5001\"", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("web_listen") && err.contains("web_allow_remote"),
+            "{err}"
+        );
+        let allowed = load_text(
+            "web_listen = \"0.0.0.0:5001\"\nweb_allow_remote = true",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            allowed.web_listen.addr(),
+            Some("0.0.0.0:5001".parse().unwrap())
         );
     }
 

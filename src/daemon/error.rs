@@ -41,6 +41,8 @@ pub enum DaemonError {
     Http(reqwest::Error),
     #[error(transparent)]
     Validate(#[from] ValidateError),
+    #[error(transparent)]
+    Web(#[from] super::http::WebError),
 }
 
 impl DaemonError {

@@ -5,6 +5,7 @@ mod backup;
 mod connections;
 mod error;
 mod handlers;
+mod http;
 mod limits;
 mod lock;
 pub mod logging;
@@ -34,7 +35,7 @@ use crate::events::EventBus;
 use crate::ipc::server::bind;
 use crate::permissions;
 use crate::scheduler::{self, Scheduler};
-use crate::sources::http::{self, ClientSettings};
+use crate::sources::http::{build_client, ClientSettings};
 use crate::store::{Store, StoreError};
 use crate::validate::Validator;
 
@@ -86,13 +87,16 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
         Mode::User => 0o600,
         Mode::System => 0o660,
     };
-    let listener = match inherited_listener() {
+    let inherited = inherited_sockets();
+    let listener = match inherited.unix.and_then(unix_listener) {
         Some(listener) => {
             tracing::info!("using the socket passed by systemd (socket activation)");
             listener
         }
         None => bind(&config.socket, socket_mode).await?,
     };
+    let web_access = http::access::WebAccess::default();
+    let web_listener = http::bind(&config, inherited.http, &web_access).await?;
     tracing::info!(
         socket = %config.socket.display(),
         database = %store.path().display(),
@@ -100,7 +104,7 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
         "vfetchd ready"
     );
 
-    let client = http::build_client(
+    let client = build_client(
         ClientSettings {
             read_timeout: config.stall_timeout,
             connect_timeout: config.connect_timeout,
@@ -135,6 +139,7 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
         started: Instant::now(),
         shutdown,
         scheduler,
+        web: web_access,
     });
     let scheduler = shared.scheduler.start();
     let reloader = tokio::spawn(reload::on_signal(Arc::clone(&shared), reload));
@@ -142,6 +147,7 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
     let ticker = progress::start(Arc::clone(&shared));
     let backups = backup::start(Arc::clone(&shared));
 
+    let web = web_listener.map(|l| tokio::spawn(http::serve(l, Arc::clone(&shared))));
     let tracker = TaskTracker::new();
     server::serve(listener, Arc::clone(&shared), &tracker).await;
 
@@ -155,6 +161,10 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
         tracing::warn!("some connections did not finish within {DRAIN_TIMEOUT:?}; closing them");
     }
     let _ = scheduler.await;
+    if let Some(web) = web {
+        // Bounded inside: requests in flight get a moment, long streams are cut.
+        let _ = web.await;
+    }
     // Returns at once unless a backup is being written; that one is finished, not torn.
     let _ = backups.await;
     reloader.abort();
@@ -176,12 +186,58 @@ fn create_dir(path: &PathBuf) -> Result<(), DaemonError> {
     })
 }
 
-/// The listening socket systemd passed (socket activation), if it passed one to this process.
-fn inherited_listener() -> Option<interprocess::local_socket::tokio::Listener> {
-    let fd = sd_notify::listen_fds().ok()?.next()?;
-    // SAFETY: systemd hands this process ownership of fd 3 (LISTEN_PID matched our pid), and
-    // nothing else in the process has taken it.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+/// The listening sockets systemd passed (socket activation).
+#[derive(Default)]
+struct Inherited {
+    /// The Unix socket for vfetchctl.
+    unix: Option<OwnedFd>,
+    /// The HTTP API's TCP socket.
+    http: Option<OwnedFd>,
+}
+
+/// Sorts the sockets systemd passed: one named `http` (`FileDescriptorName=http`) or any TCP
+/// socket is the HTTP API's; the first other one (an unnamed single socket included) is the
+/// Unix socket. Sorting by family too lets one `.socket` unit carry both, since systemd gives
+/// every socket of a unit the same name.
+fn inherited_sockets() -> Inherited {
+    let mut found = Inherited::default();
+    let Ok(fds) = sd_notify::listen_fds_with_names() else {
+        return found;
+    };
+    for (fd, name) in fds {
+        // SAFETY: systemd hands this process ownership of the fds from 3 on (LISTEN_PID matched
+        // our pid), each is taken here once, and nothing else in the process takes them.
+        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+        let slot = if name == "http" || is_tcp(&owned) {
+            &mut found.http
+        } else {
+            &mut found.unix
+        };
+        if slot.is_none() {
+            *slot = Some(owned);
+        }
+    }
+    found
+}
+
+/// Whether `fd` is an IPv4 or IPv6 socket.
+fn is_tcp(fd: &OwnedFd) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: getsockname writes at most `len` bytes into storage we own, on a valid fd.
+    unsafe {
+        let mut storage: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        let got = libc::getsockname(
+            fd.as_raw_fd(),
+            (&mut storage as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        );
+        got == 0 && matches!(i32::from(storage.ss_family), libc::AF_INET | libc::AF_INET6)
+    }
+}
+
+/// The Unix listener systemd passed, if it is one we can use.
+fn unix_listener(owned: OwnedFd) -> Option<interprocess::local_socket::tokio::Listener> {
     match interprocess::os::unix::uds_local_socket::tokio::Listener::try_from(owned) {
         Ok(listener) => Some(listener.into()),
         Err(e) => {

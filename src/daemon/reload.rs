@@ -11,8 +11,14 @@ use crate::config::{Config, ConfigError};
 use crate::store::{Store, StoreError};
 use crate::text::for_log;
 
-/// Keys that name where the daemon lives; changing them needs a restart.
-pub const RESTART_KEYS: [&str; 3] = ["socket", "state_dir", "database"];
+/// Keys that name where the daemon lives or listens; changing them needs a restart.
+pub const RESTART_KEYS: [&str; 5] = [
+    "socket",
+    "state_dir",
+    "database",
+    "web_listen",
+    "web_allow_remote",
+];
 
 /// Where runtime settings come from, in error messages.
 const RUNTIME_ORIGIN: &str = "runtime setting (vfetchctl config set)";
@@ -41,6 +47,8 @@ pub fn apply(shared: &Shared, mut new: Config) {
     }
     new.socket = old.socket.clone();
     new.state_dir = old.state_dir.clone();
+    new.web_listen = old.web_listen;
+    new.web_allow_remote = old.web_allow_remote;
     if let Ok(database) = old.get("database") {
         let _ = new.set("database", &database, "running daemon");
     }

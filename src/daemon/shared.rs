@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
+use super::http::access::WebAccess;
 use crate::config::{self, Config, Overrides};
 use crate::events::EventBus;
 use crate::protocol::Event;
@@ -29,6 +30,8 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// What runs: searches and downloads, woken and asked through this handle.
     pub scheduler: Scheduler,
+    /// The HTTP API's token, login codes and sessions (empty while HTTP is off).
+    pub web: WebAccess,
 }
 
 impl Shared {

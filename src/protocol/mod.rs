@@ -19,14 +19,17 @@ use serde::{Deserialize, Serialize};
 
 pub use codec::{decode, encode, CodecError};
 pub use event::{BreakerChange, Event, Progress, RateLimited, Retry};
-pub use request::{ConfigSet, ListQuery, Request, SetPriority, StatsQuery, Target, ThemesQuery};
+pub use request::{
+    ConfigChange, ConfigSet, ExportPageQuery, ListQuery, Request, SetPriority, StatsQuery, Target,
+    ThemesQuery,
+};
 pub use response::{
-    Answer, ErrorKind, JobDetail, Response, RpcError, Setting, ShuttingDown, SourceStatus,
-    StatusView, Subscribed,
+    Answer, ErrorKind, ExportPage, JobDetail, Response, RpcError, Setting, ShuttingDown,
+    SourceStatus, StatusView, Subscribed, WebLogin,
 };
 
 /// Bumped whenever `Request`, `Response` or `Event` change shape.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Largest frame either side accepts; a bigger length prefix closes the connection.
 pub const MAX_FRAME_BYTES: usize = 1 << 20;

@@ -57,6 +57,15 @@ pub enum Request {
     /// [`Response::Subscribed`](super::Response::Subscribed) and then
     /// [`Response::Event`](super::Response::Event)s.
     Subscribe { job: Option<JobId> },
+    /// A one-time login link for the HTTP API's dashboard; answered with
+    /// [`Response::WebLogin`](super::Response::WebLogin).
+    WebLogin,
+    /// One page of export records, for a transport that pages itself (HTTP); answered with
+    /// [`Response::ExportPage`](super::Response::ExportPage).
+    ExportPage(ExportPageQuery),
+    /// Several settings changed together: all are checked before any is applied; answered
+    /// with [`Response::Config`](super::Response::Config) (the changed keys).
+    ConfigPatch(Vec<ConfigChange>),
 }
 
 impl Request {
@@ -65,6 +74,10 @@ impl Request {
         match self {
             Request::ConfigSet(ConfigSet { key, .. }) if key.ends_with("api_key") => {
                 format!("ConfigSet(ConfigSet {{ key: {key:?}, value: \"***\" }})")
+            }
+            Request::ConfigPatch(changes) => {
+                let keys: Vec<&str> = changes.iter().map(|c| c.key.as_str()).collect();
+                format!("ConfigPatch({keys:?})")
             }
             other => format!("{other:?}"),
         }
@@ -84,6 +97,7 @@ impl Request {
                 | Request::Themes(_)
                 | Request::Export { .. }
                 | Request::Metrics
+                | Request::ExportPage(_)
         )
     }
 }
@@ -119,6 +133,26 @@ pub struct ConfigSet {
     pub key: String,
     /// The new value, parsed and validated by the daemon.
     pub value: String,
+}
+
+/// One change in [`Request::ConfigPatch`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigChange {
+    /// The key as in the config file, sections joined with dots.
+    pub key: String,
+    /// The new value, or `None` to unset the runtime setting.
+    pub value: Option<String>,
+}
+
+/// [`Request::ExportPage`]: which records, after which download id, how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportPageQuery {
+    /// Only this job's records; `None` for every job.
+    pub job: Option<JobId>,
+    /// Records of downloads with a larger id than this (0 for the first page).
+    pub after: i64,
+    /// At most this many.
+    pub limit: u32,
 }
 
 /// [`Request::Stats`]: the window and the granularity of the statistics.
@@ -190,6 +224,16 @@ impl From<NewJob> for Request {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_config_patch_is_logged_by_its_keys_only() {
+        let patch = Request::ConfigPatch(vec![ConfigChange {
+            key: "sources.pexels.api_key".into(),
+            value: Some("hunter2".into()),
+        }]);
+        assert!(!patch.for_log().contains("hunter2"), "{}", patch.for_log());
+        assert!(patch.for_log().contains("sources.pexels.api_key"));
+    }
 
     #[test]
     fn api_keys_are_masked_in_logs_and_other_values_kept() {

@@ -32,6 +32,8 @@ pub enum Response {
     Subscribed,
     Event(Event),
     Error(RpcError),
+    WebLogin(WebLogin),
+    ExportPage(ExportPage),
 }
 
 /// The payload of one kind of [`Response`], so a client can name the answer it expects and get
@@ -66,6 +68,8 @@ answer! {
     Vec<ThemeCount> => Themes,
     CleanupReport => Cleanup,
     String => Metrics,
+    WebLogin => WebLogin,
+    ExportPage => ExportPage,
 }
 
 /// The answer [`Response::ShuttingDown`], as an [`Answer`].
@@ -157,6 +161,27 @@ pub struct StatusView {
     /// How finished files are checked, e.g. "ffprobe 5.1 at /usr/bin/ffprobe" or "not validated: …".
     pub validation: String,
     pub sources: Vec<SourceStatus>,
+    /// The HTTP API's address (`http://127.0.0.1:5001`), or `None` while it is off.
+    pub web_url: Option<String>,
+}
+
+/// One page of export records and where the next one starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportPage {
+    pub records: Vec<ExportRecord>,
+    /// The `after` of the next page; `None` when this was the last.
+    pub next: Option<i64>,
+}
+
+/// The HTTP API's address and a login link for a browser, for `vfetchctl web`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebLogin {
+    /// The dashboard's address.
+    pub url: String,
+    /// `<url>/login?code=…`: logs a browser in; works once, for a short while.
+    pub login_url: String,
+    /// Seconds the login link stays valid.
+    pub valid_secs: u64,
 }
 
 /// One source's health line in `status`.

@@ -34,6 +34,8 @@ pub struct Status {
     /// How finished files are checked.
     pub validation: Validator,
     pub sources: Vec<Source>,
+    /// The HTTP API's address (`http://127.0.0.1:5001`), or null while it is off.
+    pub web_url: Option<String>,
 }
 
 /// Whether finished files are checked with ffprobe.
@@ -182,6 +184,7 @@ impl From<&StatusView> for Status {
             problems: v.problems.clone(),
             validation: Validator::from_description(&v.validation),
             sources: v.sources.iter().map(Source::from).collect(),
+            web_url: v.web_url.clone(),
         }
     }
 }

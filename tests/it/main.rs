@@ -15,6 +15,7 @@ mod faults;
 mod foreign_database;
 mod hooks;
 mod hostile_clients;
+mod http_api;
 mod human_durations;
 mod insight;
 mod json_schema;

@@ -262,6 +262,10 @@ fn field_shown(human: &str, json: &Value, key: &str) {
         }
         "protocol_version" => assert!(human.contains(&format!("(protocol {value})")), "{human}"),
         "pid" => assert!(human.contains(&format!("pid  {value}\n")), "{human}"),
+        "web_url" => match value.as_str() {
+            Some(url) => assert!(human.contains(&format!("web  {url}\n")), "{human}"),
+            None => assert!(human.contains("       web  off\n"), "{human}"),
+        },
         "uptime_secs" => assert!(human.contains("    uptime  "), "{human}"),
         "jobs" => {
             let line = human

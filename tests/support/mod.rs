@@ -3,6 +3,7 @@
 
 pub mod fake_provider;
 pub mod frames;
+pub mod web;
 
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -186,6 +187,10 @@ impl Daemon {
         }
         if !extra_toml.contains("library_dir =") {
             text.push_str(&format!("library_dir = {:?}\n", root.join("library")));
+        }
+        // No test listens on the user default port 5001 unless it asks: HTTP tests use port 0.
+        if !extra_toml.contains("web_listen") {
+            text.push_str("web_listen = \"off\"\n");
         }
         text.push_str(extra_toml);
         let mut tarpit = None;

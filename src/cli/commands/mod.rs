@@ -20,6 +20,7 @@ mod status;
 mod suggest;
 mod themes;
 mod watch;
+mod web;
 
 use std::path::PathBuf;
 
@@ -67,6 +68,7 @@ pub async fn execute(cli: Cli) -> Result<Exit, Failure> {
         Command::Metrics => metrics::run(&ctx).await,
         Command::Config(sub) => config::run(&ctx, sub).await,
         Command::Shutdown => shutdown::run(&ctx).await,
+        Command::Web { open } => web::run(&ctx, *open).await,
         Command::Completions { shell } => docs::completions(*shell),
         Command::Manpages { dir } => docs::manpages(dir),
         Command::Schema => docs::schema(),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::config::{Config, ConfigError};
 use crate::daemon::reload::{self, SetError};
 use crate::daemon::Shared;
-use crate::protocol::{ErrorKind, Response, RpcError, Setting};
+use crate::protocol::{ConfigChange, ErrorKind, Response, RpcError, Setting};
 
 /// One key, or every key, with its value in force.
 pub async fn get(shared: &Arc<Shared>, key: Option<String>) -> Result<Response, RpcError> {
@@ -58,6 +58,38 @@ pub async fn set(
         })?;
     tracing::info!(key = %key, "runtime setting changed");
     get(shared, Some(key)).await
+}
+
+/// Several keys at once: every key and value is checked (together, on a copy of the config in
+/// force) before the first is applied, so a typo in one changes nothing.
+pub async fn patch(shared: &Arc<Shared>, changes: Vec<ConfigChange>) -> Result<Response, RpcError> {
+    if changes.is_empty() {
+        return Err(RpcError::new(
+            ErrorKind::BadRequest,
+            "no settings to change",
+        ));
+    }
+    let mut candidate = (*shared.config()).clone();
+    for ConfigChange { key, value } in &changes {
+        Config::check_key(key, "config set").map_err(bad)?;
+        if reload::RESTART_KEYS.contains(&key.as_str()) {
+            return Err(RpcError::new(
+                ErrorKind::BadRequest,
+                SetError::NeedsRestart(key.clone()).to_string(),
+            ));
+        }
+        if let Some(value) = value {
+            candidate.set(key, value, "config set").map_err(bad)?;
+        }
+    }
+    let mut out = Vec::new();
+    for ConfigChange { key, value } in changes {
+        let Response::Config(settings) = set(shared, key, value).await? else {
+            continue;
+        };
+        out.extend(settings);
+    }
+    Ok(Response::Config(out))
 }
 
 fn bad(error: ConfigError) -> RpcError {

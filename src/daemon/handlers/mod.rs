@@ -7,6 +7,7 @@ mod insight;
 mod jobs;
 mod process;
 mod status;
+mod web;
 
 use std::sync::Arc;
 
@@ -35,6 +36,9 @@ pub async fn handle(shared: &Arc<Shared>, request: Request) -> Response {
         Request::ConfigSet(ConfigSet { key, value }) => config::set(shared, key, Some(value)).await,
         Request::ConfigUnset { key } => config::set(shared, key, None).await,
         Request::Shutdown => status::shutdown(shared),
+        Request::WebLogin => web::login(shared),
+        Request::ExportPage(query) => export::page(shared, query).await,
+        Request::ConfigPatch(changes) => config::patch(shared, changes).await,
         // The connection task streams these itself; reaching here is a bug in the caller.
         Request::Subscribe { .. } | Request::Export { .. } => Err(RpcError::new(
             ErrorKind::Protocol,

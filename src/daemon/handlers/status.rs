@@ -47,6 +47,7 @@ pub async fn status(shared: &Arc<Shared>) -> Result<Response, RpcError> {
         validation: shared.scheduler.validation(),
         problems,
         sources,
+        web_url: shared.web.url().map(str::to_string),
     }))
 }
 

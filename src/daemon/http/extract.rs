@@ -1,0 +1,98 @@
+//! axum's extractors with their refusals as problem documents (axum's own are plain text).
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+use super::problem::{Problem, ProblemKind};
+use crate::job::JobId;
+
+/// The largest request body accepted (JSON bodies are small).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A JSON body: 400 when it is not JSON, 415 when not sent as JSON, 413 when too large, 422
+/// when it is JSON of the wrong shape.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::Json::<T>::from_request(request, state)
+            .await
+            .map(|axum::Json(value)| Body(value))
+            .map_err(json_problem)
+    }
+}
+
+/// The query string: 422 when a parameter has the wrong form.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| Params(value))
+            .map_err(query_problem)
+    }
+}
+
+/// A job id from the path (`/api/jobs/{id}`): anything but a whole number names no job (404).
+pub struct JobPath(pub JobId);
+
+impl<S: Send + Sync> FromRequestParts<S> for JobPath {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(text) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Problem::new(ProblemKind::NotFound, "no such job"))?;
+        text.parse::<JobId>()
+            .map(JobPath)
+            .map_err(|_| Problem::new(ProblemKind::NotFound, "no such job: a job id is a number"))
+    }
+}
+
+/// A JSON body's refusal as a problem.
+fn json_problem(rejection: JsonRejection) -> Problem {
+    {
+        // The rejection's own text may quote the body; say what was wrong, not what was sent.
+        match rejection {
+            JsonRejection::JsonDataError(e) => {
+                Problem::new(ProblemKind::BadValue, data_error(&e.body_text()))
+            }
+            JsonRejection::JsonSyntaxError(_) => {
+                Problem::new(ProblemKind::MalformedJson, "the body is not valid JSON")
+            }
+            JsonRejection::MissingJsonContentType(_) => Problem::new(
+                ProblemKind::UnsupportedMediaType,
+                "send the body as Content-Type: application/json",
+            ),
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Problem::new(
+                    ProblemKind::TooLarge,
+                    format!("the body is larger than {} bytes", MAX_BODY_BYTES),
+                )
+            }
+            other => Problem::new(ProblemKind::MalformedJson, other.body_text()),
+        }
+    }
+}
+
+fn query_problem(rejection: QueryRejection) -> Problem {
+    {
+        Problem::new(ProblemKind::BadValue, rejection.body_text())
+    }
+}
+
+/// serde's message for a body that is JSON but not the expected shape, without the leading
+/// "Failed to deserialize the JSON body into the target type: " axum adds.
+fn data_error(text: &str) -> String {
+    text.split_once("target type: ")
+        .map_or(text, |(_, rest)| rest)
+        .to_string()
+}

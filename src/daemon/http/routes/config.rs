@@ -1,0 +1,86 @@
+//! `GET /api/config` (API keys masked, as `config get`), `PATCH /api/config` (several keys
+//! at once, all checked before any applies; `null` unsets a runtime setting), and the
+//! original's `POST /api/setup`, the same with its key names.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Map, Value};
+
+use crate::daemon::http::extract::Body;
+use crate::daemon::http::json;
+use crate::daemon::http::problem::{Problem, ProblemKind};
+use crate::daemon::http::state::{call, ApiState};
+use crate::protocol::{ConfigChange, Request, Setting};
+
+/// Key names the original's `/api/setup` used, and ours for them.
+const SETUP_NAMES: [(&str, &str); 2] = [
+    ("pexels_api_key", "sources.pexels.api_key"),
+    ("pixabay_api_key", "sources.pixabay.api_key"),
+];
+
+/// The config routes.
+pub fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/api/config", get(show).patch(patch))
+        .route("/api/setup", post(setup))
+}
+
+async fn show(
+    State(state): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Result<Json<Value>, Problem> {
+    let settings: Vec<Setting> = call(&state, peer, Request::ConfigGet { key: None }).await?;
+    Ok(Json(json::settings(&settings)))
+}
+
+/// `{"key": value, …}`; answers with the changed keys as `config get` shows them.
+async fn patch(
+    State(state): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Body(body): Body<Map<String, Value>>,
+) -> Result<Json<Value>, Problem> {
+    let changes = changes(body, &[])?;
+    let settings: Vec<Setting> = call(&state, peer, Request::ConfigPatch(changes)).await?;
+    Ok(Json(json::settings(&settings)))
+}
+
+/// The original's setup: the same as `PATCH /api/config`, with its key names accepted too.
+async fn setup(
+    State(state): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Body(body): Body<Map<String, Value>>,
+) -> Result<Json<Value>, Problem> {
+    let changes = changes(body, &SETUP_NAMES)?;
+    let settings: Vec<Setting> = call(&state, peer, Request::ConfigPatch(changes)).await?;
+    Ok(Json(json::setup(&settings)))
+}
+
+/// A JSON object as changes in the config's text form: strings as they are, numbers and
+/// booleans written out, lists (`on_complete`) as JSON text, `null` to unset.
+fn changes(body: Map<String, Value>, names: &[(&str, &str)]) -> Result<Vec<ConfigChange>, Problem> {
+    body.into_iter()
+        .map(|(key, value)| {
+            let key = names
+                .iter()
+                .find(|(theirs, _)| *theirs == key)
+                .map_or(key, |(_, ours)| (*ours).to_string());
+            let value = match value {
+                Value::Null => None,
+                Value::String(text) => Some(text),
+                Value::Bool(b) => Some(b.to_string()),
+                Value::Number(n) => Some(n.to_string()),
+                list @ Value::Array(_) => Some(list.to_string()),
+                Value::Object(_) => {
+                    return Err(Problem::new(
+                        ProblemKind::BadValue,
+                        format!("{key}: expected a string, number, boolean, list or null"),
+                    ))
+                }
+            };
+            Ok(ConfigChange { key, value })
+        })
+        .collect()
+}

@@ -1,0 +1,150 @@
+//! `GET/POST /api/jobs`, `GET/DELETE /api/jobs/{id}`: the queue, as `list`, `add`, `show` and
+//! `cancel` see it.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{parse, parse_list};
+use crate::daemon::http::extract::{Body, JobPath, Params};
+use crate::daemon::http::json;
+use crate::daemon::http::problem::Problem;
+use crate::daemon::http::state::{call, ApiState};
+use crate::job::{Job, JobOptions, NewJob};
+use crate::protocol::{JobDetail, ListQuery, Request};
+
+/// Page size when `limit` is not given (as `vfetchctl list`).
+const DEFAULT_PAGE: u32 = 50;
+
+/// `/api/jobs` and `/api/jobs/{id}`.
+pub fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/api/jobs", get(list).post(create))
+        .route("/api/jobs/{id}", get(show).delete(cancel))
+}
+
+/// `?state=queued,paused&limit=50&offset=0`.
+#[derive(Deserialize)]
+struct ListParams {
+    state: Option<String>,
+    limit: Option<u32>,
+    offset: Option<u32>,
+}
+
+async fn list(
+    State(state): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Params(params): Params<ListParams>,
+) -> Result<Json<Value>, Problem> {
+    let query = ListQuery {
+        states: parse_list(params.state.as_deref().unwrap_or(""))?,
+        limit: params.limit.unwrap_or(DEFAULT_PAGE),
+        offset: params.offset.unwrap_or(0),
+    };
+    let jobs: Vec<Job> = call(&state, peer, query.into()).await?;
+    Ok(Json(json::jobs(&jobs)))
+}
+
+/// The body of `POST /api/jobs`: `add`'s arguments, by their long option names.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewJobBody {
+    theme: String,
+    count: u32,
+    #[serde(default)]
+    priority: i32,
+    /// A list of source names, or one comma-separated string.
+    #[serde(default)]
+    sources: Option<Sources>,
+    quality: Option<String>,
+    orientation: Option<String>,
+    min_duration: Option<u32>,
+    max_duration: Option<u32>,
+    min_width: Option<u32>,
+    min_height: Option<u32>,
+    max_file_size_mb: Option<u64>,
+}
+
+/// Sources as a JSON list or as the original's `"pexels,pixabay"` / `"all"` string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum Sources {
+    List(Vec<String>),
+    Text(String),
+}
+
+impl Sources {
+    /// The sources named; `all` (or nothing) means every enabled source.
+    pub fn parse(&self) -> Result<Vec<crate::source_kind::SourceKind>, Problem> {
+        match self {
+            Sources::Text(text) if text.trim().eq_ignore_ascii_case("all") => Ok(Vec::new()),
+            Sources::Text(text) => parse_list(text),
+            Sources::List(names) => names.iter().map(|n| parse(n)).collect(),
+        }
+    }
+}
+
+impl NewJobBody {
+    /// The job it asks for; the handler validates it as it does `add`'s.
+    pub fn into_new_job(self) -> Result<NewJob, Problem> {
+        Ok(NewJob {
+            theme: self.theme,
+            count: self.count,
+            priority: self.priority,
+            options: JobOptions {
+                sources: self
+                    .sources
+                    .as_ref()
+                    .map_or(Ok(Vec::new()), Sources::parse)?,
+                quality: self.quality.as_deref().map(parse).transpose()?,
+                orientation: self.orientation.as_deref().map(parse).transpose()?,
+                min_duration: self.min_duration,
+                max_duration: self.max_duration,
+                min_width: self.min_width,
+                min_height: self.min_height,
+                max_file_size_mb: self.max_file_size_mb,
+            },
+        })
+    }
+}
+
+/// 201 with the job and its `Location`.
+async fn create(
+    State(state): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Body(body): Body<NewJobBody>,
+) -> Result<impl IntoResponse, Problem> {
+    let new = body.into_new_job()?;
+    let job: Job = call(&state, peer, new.into()).await?;
+    let location = format!("/api/jobs/{}", job.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(json::job(&job)),
+    ))
+}
+
+async fn show(
+    State(state): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    JobPath(id): JobPath,
+) -> Result<Json<Value>, Problem> {
+    let detail: JobDetail = call(&state, peer, Request::Show(id)).await?;
+    Ok(Json(json::detail(&detail)))
+}
+
+/// Cancels the job (its record stays, as with `vfetchctl cancel`).
+async fn cancel(
+    State(state): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    JobPath(id): JobPath,
+) -> Result<Json<Value>, Problem> {
+    let job: Job = call(&state, peer, Request::Cancel(id)).await?;
+    Ok(Json(json::job(&job)))
+}

@@ -1,0 +1,51 @@
+//! `GET /login?code=…`: trades a one-time code from `vfetchctl web` for a session cookie, so a
+//! browser never needs to hold the token itself.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+use crate::daemon::http::auth::SESSION_COOKIE;
+use crate::daemon::http::extract::Params;
+use crate::daemon::http::problem::{Problem, ProblemKind};
+use crate::daemon::http::state::ApiState;
+
+/// Where a browser goes after logging in (the dashboard's home).
+const AFTER_LOGIN: &str = "/";
+
+/// `/login`.
+pub fn routes() -> Router<ApiState> {
+    Router::new().route("/login", get(login))
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    code: String,
+}
+
+/// Sets the session cookie (`HttpOnly; SameSite=Strict`) and sends the browser home.
+async fn login(
+    State(state): State<ApiState>,
+    Params(LoginQuery { code }): Params<LoginQuery>,
+) -> Result<Response, Problem> {
+    let session = state.shared.web.redeem(&code).ok_or_else(|| {
+        Problem::new(
+            ProblemKind::Unauthenticated,
+            "this login link is unknown, used or expired; run `vfetchctl web` for a new one",
+        )
+    })?;
+    let cookie = format!("{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/");
+    let cookie = HeaderValue::from_str(&cookie)
+        .map_err(|_| Problem::new(ProblemKind::Internal, "cannot build the session cookie"))?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, cookie),
+            (header::LOCATION, HeaderValue::from_static(AFTER_LOGIN)),
+        ],
+    )
+        .into_response())
+}
