@@ -343,20 +343,24 @@ pub(crate) fn locate_bins(build: bool) -> Result<Bins> {
     let release = profile_dir.file_name().is_some_and(|n| n == "release");
     if build {
         if let Some(cargo) = std::env::var_os("CARGO") {
+            // `--examples` too: it unifies dependency features the way the example's own build
+            // (and `cargo test`) did, so cargo reuses those artefacts instead of compiling the
+            // whole dependency graph a second time (which filled a CI machine's disk).
             say!(
-                "building the binaries: cargo build --bins{}",
+                "building the binaries: cargo build --bins --examples{}",
                 if release { " --release" } else { "" }
             );
             let mut cmd = Command::new(cargo);
             cmd.arg("build")
                 .arg("--bins")
+                .arg("--examples")
                 .current_dir(env!("CARGO_MANIFEST_DIR"));
             if release {
                 cmd.arg("--release");
             }
             let status = cmd.status()?;
             if !status.success() {
-                bail!("cargo build --bins failed ({status})");
+                bail!("cargo build --bins --examples failed ({status})");
             }
         }
     }
