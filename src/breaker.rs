@@ -48,6 +48,15 @@ impl BreakerState {
     }
 }
 
+/// Why a breaker lets no call through right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Open: the first trial call may go out after this long.
+    Open { next_trial_in: Duration },
+    /// Half open with every trial call out: their answers decide, no time is known.
+    TrialsOut,
+}
+
 /// One source's breaker.
 #[derive(Debug, Clone)]
 pub struct Breaker {
@@ -90,6 +99,23 @@ impl Breaker {
         match (self.state(now), self.opened_at) {
             (BreakerState::Open, Some(at)) => Some(at + self.policy.recovery),
             _ => None,
+        }
+    }
+
+    /// Whether a call asked for at `now` would be refused, and why; changes nothing.
+    pub fn refusal(&self, now: Instant) -> Option<Refusal> {
+        match self.state(now) {
+            BreakerState::Closed => None,
+            BreakerState::Open => Some(Refusal::Open {
+                next_trial_in: self
+                    .next_trial(now)
+                    .map_or(self.policy.recovery, |t| t.saturating_duration_since(now)),
+            }),
+            // Before the first trial the stored state is still open: no trial is out yet.
+            BreakerState::HalfOpen if self.state != BreakerState::HalfOpen => None,
+            BreakerState::HalfOpen => {
+                (self.trials_in_flight >= self.policy.trials).then_some(Refusal::TrialsOut)
+            }
         }
     }
 
@@ -169,6 +195,17 @@ mod tests {
         assert_eq!(b.on_failure(t), None);
         assert_eq!(b.on_failure(t), Some(BreakerState::Open));
         assert_eq!(
+            b.refusal(t + Duration::from_secs(4)),
+            Some(Refusal::Open {
+                next_trial_in: Duration::from_secs(6)
+            })
+        );
+        assert_eq!(
+            b.refusal(t + Duration::from_secs(10)),
+            None,
+            "recovery time over: a trial may go"
+        );
+        assert_eq!(
             b.try_acquire(t + Duration::from_secs(4)),
             Err(Duration::from_secs(6))
         );
@@ -188,7 +225,9 @@ mod tests {
             Ok(Some(BreakerState::HalfOpen)),
             "the first trial announces half-open"
         );
+        assert_eq!(b.refusal(later), None, "one trial slot is still free");
         assert_eq!(b.try_acquire(later), Ok(None), "the second does not");
+        assert_eq!(b.refusal(later), Some(Refusal::TrialsOut));
         assert!(b.try_acquire(later).is_err(), "only two trials at once");
         assert_eq!(b.on_failure(later), Some(BreakerState::Open));
         assert_eq!(b.next_trial(later), Some(later + Duration::from_secs(10)));

@@ -33,3 +33,4 @@ pub mod store;
 pub mod text;
 pub mod timestamp;
 pub mod validate;
+pub mod waiting;

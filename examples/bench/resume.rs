@@ -148,10 +148,10 @@ pub(crate) fn resume(ctx: &Ctx) -> Result<Vec<Row>> {
                 .await
                 .map_err(|e| anyhow!("list: {e}"))?
             {
-                Response::Jobs(j) => j,
+                Response::JobList(j) => j,
                 other => bail!("list: {other:?}"),
             };
-            let id = jobs.first().ok_or_else(|| anyhow!("no job"))?.id;
+            let id = jobs.first().ok_or_else(|| anyhow!("no job"))?.job.id;
             wait_job(&mut events, &mut client, id, Duration::from_secs(300)).await
         })?;
         if job.state != JobState::Done {

@@ -16,9 +16,10 @@ use super::sentences;
 use crate::breaker::BreakerState;
 use crate::insight::{CleanupReport, HistoryRow, Stats, ThemeCount};
 use crate::job::Job;
-use crate::protocol::{JobDetail, Setting, SourceStatus, StatusView, WebLogin};
+use crate::protocol::{JobDetail, JobView, Setting, SourceStatus, StatusView, WebLogin};
 use crate::schema;
 use crate::text;
+use crate::waiting::Waiting;
 
 fn print_json<T: Serialize + ?Sized>(value: &T) {
     match serde_json::to_string_pretty(value) {
@@ -93,8 +94,8 @@ pub fn job_finished(job: &Job, json: bool) {
     }
 }
 
-/// `list`: one row per job, in queue order.
-pub fn job_list(jobs: &[Job], json: bool) {
+/// `list`: one row per job, in queue order, then a line for each job that waits on its sources.
+pub fn job_list(jobs: &[JobView], json: bool) {
     if json {
         print_json(&jobs.iter().map(schema::Job::from).collect::<Vec<_>>());
         return;
@@ -104,7 +105,7 @@ pub fn job_list(jobs: &[Job], json: bool) {
         return;
     }
     let mut t = table(&["ID", "PRI", "STATE", "DONE", "THEME", "CREATED"]);
-    for job in jobs {
+    for JobView { job, .. } in jobs {
         t.add_row(vec![
             job.id.to_string(),
             job.priority.to_string(),
@@ -115,6 +116,15 @@ pub fn job_list(jobs: &[Job], json: bool) {
         ]);
     }
     println!("{t}");
+    for view in jobs.iter().filter(|v| !v.waiting.is_empty()) {
+        println!("job {} {}", view.job.id, waiting_line(&view.waiting));
+    }
+}
+
+/// "waiting: wikimedia circuit open, next trial in 10 s; pexels rate limit reached, …".
+fn waiting_line(waiting: &[Waiting]) -> String {
+    let reasons: Vec<String> = waiting.iter().map(sentences::waiting_words).collect();
+    format!("waiting: {}", reasons.join("; "))
 }
 
 /// After pause, resume, cancel, priority: what changed.
@@ -183,6 +193,14 @@ pub fn job_detail(detail: &JobDetail, json: bool) {
     ];
     for (key, value) in rows {
         println!("{key:>12}  {value}");
+    }
+    if !detail.waiting.is_empty() {
+        let reasons: Vec<String> = detail
+            .waiting
+            .iter()
+            .map(sentences::waiting_words)
+            .collect();
+        println!("{:>12}  {}", "waiting", reasons.join("; "));
     }
     for error in &job.errors {
         println!("{:>12}  {}", "error", text::escaped(error));

@@ -12,6 +12,7 @@ use crate::job::{Job, JobState};
 use crate::protocol::{BreakerChange, Event, Progress, RateLimited, Retry};
 use crate::ratelimit::WindowUse;
 use crate::text;
+use crate::waiting::Waiting;
 
 /// The sentence a person reads for `event`.
 pub fn event(event: &Event) -> String {
@@ -158,6 +159,27 @@ pub fn breaker_words(state: BreakerState, next_trial_secs: Option<u64>) -> Strin
         ),
         (BreakerState::Open, None) => "open".to_string(),
         (BreakerState::HalfOpen, _) => "half-open, trying requests".to_string(),
+    }
+}
+
+/// Why a job waits on one source, for `show` and `list`: "wikimedia circuit open, next trial in
+/// 10 s", "pexels rate limit reached, next request in 8 s".
+pub fn waiting_words(waiting: &Waiting) -> String {
+    let source = waiting.source();
+    match *waiting {
+        Waiting::CircuitOpen { next_trial_in, .. } => format!(
+            "{source} circuit open, next trial in {}",
+            wait_words(next_trial_in)
+        ),
+        Waiting::TrialInFlight { .. } => {
+            format!("{source} circuit half-open, trial requests under way")
+        }
+        Waiting::RateLimited {
+            next_request_in, ..
+        } => format!(
+            "{source} rate limit reached, next request in {}",
+            wait_words(next_request_in)
+        ),
     }
 }
 
@@ -437,6 +459,25 @@ mod tests {
             "183 of 200 this hour, 900 of 20000 in 30 days; next request in 12 s"
         );
         assert_eq!(rate_limit_words(&[], None), "no limit");
+        let source = SourceKind::Wikimedia;
+        assert_eq!(
+            waiting_words(&Waiting::CircuitOpen {
+                source,
+                next_trial_in: Duration::from_secs(10)
+            }),
+            "wikimedia circuit open, next trial in 10 s"
+        );
+        assert_eq!(
+            waiting_words(&Waiting::RateLimited {
+                source: SourceKind::Pexels,
+                next_request_in: Duration::from_millis(7_500)
+            }),
+            "pexels rate limit reached, next request in 8 s"
+        );
+        assert_eq!(
+            waiting_words(&Waiting::TrialInFlight { source }),
+            "wikimedia circuit half-open, trial requests under way"
+        );
         assert_eq!(
             rate_limit_words(&used("5/90", &[0]), None),
             "0 of 5 in 90 seconds"

@@ -24,12 +24,12 @@ pub use request::{
     ThemesQuery,
 };
 pub use response::{
-    Answer, ErrorKind, ExportPage, JobDetail, Response, RpcError, Setting, ShuttingDown,
+    Answer, ErrorKind, ExportPage, JobDetail, JobView, Response, RpcError, Setting, ShuttingDown,
     SourceStatus, StatusView, Subscribed, WebLogin,
 };
 
 /// Bumped whenever `Request`, `Response` or `Event` change shape.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Largest frame either side accepts; a bigger length prefix closes the connection.
 pub const MAX_FRAME_BYTES: usize = 1 << 20;

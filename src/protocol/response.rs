@@ -12,6 +12,7 @@ use crate::insight::{CleanupReport, ExportRecord, HistoryRow, Stats, ThemeCount}
 use crate::job::Job;
 use crate::ratelimit::WindowUse;
 use crate::source_kind::{SourceKind, SourceOff};
+use crate::waiting::Waiting;
 
 /// The daemon's answer to one request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,7 +26,9 @@ pub enum Response {
     History(Vec<HistoryRow>),
     Themes(Vec<ThemeCount>),
     ExportBatch(Vec<ExportRecord>),
-    ExportEnd { records: u64 },
+    ExportEnd {
+        records: u64,
+    },
     Cleanup(CleanupReport),
     Metrics(String),
     ShuttingDown,
@@ -34,6 +37,8 @@ pub enum Response {
     Error(RpcError),
     WebLogin(WebLogin),
     ExportPage(ExportPage),
+    /// The answer to `List`: jobs with why each waits.
+    JobList(Vec<JobView>),
 }
 
 /// The payload of one kind of [`Response`], so a client can name the answer it expects and get
@@ -60,6 +65,7 @@ macro_rules! answer {
 answer! {
     Job => Job,
     Vec<Job> => Jobs,
+    Vec<JobView> => JobList,
     JobDetail => Detail,
     StatusView => Status,
     Vec<Setting> => Config,
@@ -134,12 +140,22 @@ pub enum ErrorKind {
     Internal,
 }
 
+/// One job and, while it cannot move, the sources holding it up, for `list`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobView {
+    pub job: Job,
+    /// Empty unless every source the job still needs is held up.
+    pub waiting: Vec<Waiting>,
+}
+
 /// One job with its downloads and candidates, for `show`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobDetail {
     pub job: Job,
     pub downloads: Vec<Download>,
     pub candidates: Vec<StoredCandidate>,
+    /// Empty unless every source the job still needs is held up.
+    pub waiting: Vec<Waiting>,
 }
 
 /// Daemon health, for `status`.

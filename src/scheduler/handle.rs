@@ -13,11 +13,13 @@ use super::running::LiveProgress;
 use super::shared::Shared;
 use crate::config::Config;
 use crate::download::Download;
-use crate::job::JobId;
+use crate::job::{Job, JobId};
 use crate::source_kind::SourceKind;
 use crate::sources::gate::Gate;
 use crate::sources::http::HttpClient;
+use crate::store::StoreError;
 use crate::validate::Validator;
+use crate::waiting::Waiting;
 
 /// The host's handle on the scheduler: cheap to clone, safe to use from any task.
 #[derive(Clone)]
@@ -71,6 +73,12 @@ impl Scheduler {
     /// One source's gate, for its breaker and rate-limit state in `status` and metrics.
     pub fn gate(&self, source: SourceKind) -> Option<Arc<Gate>> {
         self.shared.gate(source)
+    }
+
+    /// For each of `jobs`, in order, the sources that hold it up while every source it still
+    /// needs is held (an open breaker, a rate limit); empty for a job that moves.
+    pub async fn waiting(&self, jobs: &[Job]) -> Result<Vec<Vec<Waiting>>, StoreError> {
+        super::waiting::of(&self.shared, jobs).await
     }
 
     /// How finished files are checked, in words (for `status`).

@@ -4,7 +4,8 @@
 //! Its host (the daemon) builds a [`Context`] and keeps a [`Scheduler`] handle; nothing here
 //! knows the host, so the dependency runs one way. Inside too: `context`, `running` and
 //! `searcher` know nothing of the rest, `shared` holds them, `search`, `validation` and
-//! `worker` do the work, this file's loop starts it, and `handle` is what the host sees.
+//! `worker` do the work, `waiting` tells why a job does not move, this file's loop starts it,
+//! and `handle` is what the host sees.
 
 mod context;
 mod handle;
@@ -13,6 +14,7 @@ mod search;
 mod searcher;
 mod shared;
 mod validation;
+mod waiting;
 mod worker;
 
 pub use context::Context;

@@ -7,9 +7,10 @@ use super::download::Download;
 use crate::attribution::Attribution as DomainAttribution;
 use crate::candidate::{CandidateState, Checksum as DomainChecksum, StoredCandidate};
 use crate::job::{Job as DomainJob, JobOptions, JobState};
-use crate::protocol::JobDetail as DomainJobDetail;
+use crate::protocol::{JobDetail as DomainJobDetail, JobView};
 use crate::source_kind::SourceKind;
 use crate::timestamp::Timestamp;
+use crate::waiting::Waiting as DomainWaiting;
 
 /// A job: what was asked for, where it stands and what went wrong.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -28,6 +29,62 @@ pub struct Job {
     pub errors: Vec<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Why nothing moves: every source the job still needs is held up, one entry per source
+    /// (`list`, `show` and their HTTP routes; omitted when the job is not waiting).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waiting: Vec<Waiting>,
+}
+
+/// Why a job waits on a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitReason {
+    /// The source's circuit breaker is open after repeated failures; `seconds` until its trial.
+    CircuitOpen,
+    /// The breaker's trial requests are out; their answers decide (`seconds` is null).
+    TrialInFlight,
+    /// The rate limit, or the provider's Retry-After, holds requests; `seconds` until the next.
+    RateLimited,
+}
+
+/// One source holding a job up.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Waiting {
+    pub source: SourceKind,
+    pub reason: WaitReason,
+    /// Whole seconds (rounded up) until the source may be tried again; null while a trial runs.
+    pub seconds: Option<u64>,
+}
+
+impl From<&DomainWaiting> for Waiting {
+    fn from(w: &DomainWaiting) -> Self {
+        let reason = match w {
+            DomainWaiting::CircuitOpen { .. } => WaitReason::CircuitOpen,
+            DomainWaiting::TrialInFlight { .. } => WaitReason::TrialInFlight,
+            DomainWaiting::RateLimited { .. } => WaitReason::RateLimited,
+        };
+        Waiting {
+            source: w.source(),
+            reason,
+            seconds: w.seconds(),
+        }
+    }
+}
+
+impl From<&JobView> for Job {
+    fn from(view: &JobView) -> Self {
+        Job::with_waiting(&view.job, &view.waiting)
+    }
+}
+
+impl Job {
+    /// `job` with the sources holding it up.
+    fn with_waiting(job: &DomainJob, waiting: &[DomainWaiting]) -> Job {
+        Job {
+            waiting: waiting.iter().map(Waiting::from).collect(),
+            ..Job::from(job)
+        }
+    }
 }
 
 impl From<&DomainJob> for Job {
@@ -43,6 +100,7 @@ impl From<&DomainJob> for Job {
             errors: job.errors.clone(),
             created_at: job.created_at,
             updated_at: job.updated_at,
+            waiting: Vec::new(),
         }
     }
 }
@@ -58,7 +116,7 @@ pub struct JobDetail {
 impl From<&DomainJobDetail> for JobDetail {
     fn from(detail: &DomainJobDetail) -> Self {
         JobDetail {
-            job: Job::from(&detail.job),
+            job: Job::with_waiting(&detail.job, &detail.waiting),
             downloads: detail.downloads.iter().map(Download::from).collect(),
             candidates: detail.candidates.iter().map(Candidate::from).collect(),
         }

@@ -22,7 +22,9 @@ pub use insight::{
     CleanupReport, HistoryEntry, Message, PeriodTotals, Setting, SourceStats, Stats, ThemeCount,
     Totals,
 };
-pub use job::{Attribution, Candidate, Checksum, ChecksumAlgorithm, Job, JobDetail};
+pub use job::{
+    Attribution, Candidate, Checksum, ChecksumAlgorithm, Job, JobDetail, WaitReason, Waiting,
+};
 pub use status::{
     BreakerStatus, RateLimit, RateWindow, Source, SourceState, Status, Validator, ValidatorState,
 };

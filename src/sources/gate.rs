@@ -10,6 +10,7 @@ use crate::protocol::{BreakerChange, Event, RateLimited};
 use crate::ratelimit::Window;
 use crate::source_kind::SourceKind;
 use crate::store::{Store, StoreError};
+use crate::waiting::SourceHold;
 
 /// Longest `Retry-After` honoured; a server asking for more is treated as asking for this.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
@@ -183,6 +184,18 @@ impl Gate {
                 .next_trial(now)
                 .map(|t| t.saturating_duration_since(now)),
             waiting,
+        }
+    }
+
+    /// What holds this source's requests back now, for telling why a job waits.
+    pub fn hold(&self) -> SourceHold {
+        let inner = self.lock();
+        let now = Instant::now();
+        let left = |until: Option<Instant>| until.filter(|t| *t > now).map(|t| t - now);
+        SourceHold {
+            breaker: inner.breaker.refusal(now),
+            retry_after: left(inner.blocked_until),
+            rate_limit: left(inner.rate_wait_until),
         }
     }
 

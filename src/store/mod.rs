@@ -21,6 +21,7 @@ mod integrity;
 mod jobs;
 mod migrations;
 mod ownership;
+mod pending;
 mod ratelimits;
 pub mod recover;
 mod searches;

@@ -13,14 +13,14 @@ use crate::support::fake_provider::{FakeProvider, Fault, FaultRule};
 use crate::support::{add_big, bin, sources_config, wait_until, Daemon};
 
 /// The checked-in schema.
-fn schema() -> Value {
+pub(crate) fn schema() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/vfetch.schema.json");
     let text = std::fs::read_to_string(path).expect("schema/vfetch.schema.json is checked in");
     serde_json::from_str(&text).expect("the schema is JSON")
 }
 
 /// Asserts `value` validates against the schema's definition `def` (e.g. "StatusOutput").
-fn assert_valid(schema: &Value, def: &str, value: &Value) {
+pub(crate) fn assert_valid(schema: &Value, def: &str, value: &Value) {
     let mut root = schema.clone();
     let map = root.as_object_mut().expect("schema object");
     map.remove("anyOf");

@@ -33,3 +33,4 @@ mod service;
 mod soak;
 mod socket;
 mod terminal_text;
+mod waiting;

@@ -3,8 +3,7 @@
 use super::Context;
 use crate::cli::args::ListArgs;
 use crate::cli::{render, Exit, Failure};
-use crate::job::Job;
-use crate::protocol::ListQuery;
+use crate::protocol::{JobView, ListQuery};
 
 /// Asks for one page of jobs and prints it.
 pub async fn run(ctx: &Context<'_>, args: &ListArgs) -> Result<Exit, Failure> {
@@ -13,7 +12,7 @@ pub async fn run(ctx: &Context<'_>, args: &ListArgs) -> Result<Exit, Failure> {
         limit: args.limit,
         offset: args.offset,
     };
-    let jobs: Vec<Job> = ctx.connect().await?.call(query).await?;
+    let jobs: Vec<JobView> = ctx.connect().await?.call(query).await?;
     render::job_list(&jobs, ctx.json);
     Ok(Exit::Ok)
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::daemon::Shared;
 use crate::job::{JobId, NewJob};
-use crate::protocol::{ErrorKind, Event, JobDetail, ListQuery, Response, RpcError};
+use crate::protocol::{ErrorKind, Event, JobDetail, JobView, ListQuery, Response, RpcError};
 use crate::store::{JobFilter, JobParts};
 use crate::text::for_log;
 
@@ -37,24 +37,37 @@ pub async fn add(shared: &Arc<Shared>, mut new: NewJob) -> Result<Response, RpcE
     Ok(Response::Job(job))
 }
 
-/// Jobs in queue order, filtered and paged.
+/// Jobs in queue order, filtered and paged, each with what holds it up.
 pub async fn list(shared: &Arc<Shared>, mut query: ListQuery) -> Result<Response, RpcError> {
     query.limit = query.limit.clamp(1, MAX_PAGE);
     let jobs = shared.store.list_jobs(JobFilter::from(query)).await?;
-    Ok(Response::Jobs(jobs))
+    let waiting = shared.scheduler.waiting(&jobs).await?;
+    let views = jobs
+        .into_iter()
+        .zip(waiting)
+        .map(|(job, waiting)| JobView { job, waiting })
+        .collect();
+    Ok(Response::JobList(views))
 }
 
-/// One job with its downloads.
+/// One job with its downloads, candidates and what holds it up.
 pub async fn show(shared: &Arc<Shared>, id: JobId) -> Result<Response, RpcError> {
     let JobParts {
         job,
         downloads,
         candidates,
     } = shared.store.job_parts(id).await?;
+    let waiting = shared
+        .scheduler
+        .waiting(std::slice::from_ref(&job))
+        .await?
+        .pop()
+        .unwrap_or_default();
     let mut detail = JobDetail {
         job,
         downloads,
         candidates,
+        waiting,
     };
     shared.scheduler.live_progress(&mut detail.downloads);
     Ok(Response::Detail(detail))

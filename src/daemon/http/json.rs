@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::insight::{CleanupReport, ExportRecord, HistoryRow, Stats, ThemeCount};
 use crate::job::{Job, JobId};
-use crate::protocol::{JobDetail, Setting, StatusView};
+use crate::protocol::{JobDetail, JobView, Setting, StatusView};
 use crate::schema;
 
 /// Our own types always serialise; should one ever not, the client sees `null` and the log why.
@@ -23,7 +23,12 @@ pub fn job(job: &Job) -> Value {
     value(&schema::Job::from(job))
 }
 
-/// A page of jobs, or the jobs a pause or resume changed.
+/// A page of jobs, each with what holds it up.
+pub fn job_list(jobs: &[JobView]) -> Value {
+    value(&jobs.iter().map(schema::Job::from).collect::<Vec<_>>())
+}
+
+/// The jobs a pause or resume changed.
 pub fn jobs(jobs: &[Job]) -> Value {
     value(&jobs.iter().map(schema::Job::from).collect::<Vec<_>>())
 }

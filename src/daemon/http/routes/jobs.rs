@@ -17,7 +17,7 @@ use crate::daemon::http::json;
 use crate::daemon::http::problem::Problem;
 use crate::daemon::http::state::{call, ApiState};
 use crate::job::{Job, JobOptions, NewJob};
-use crate::protocol::{JobDetail, ListQuery, Request};
+use crate::protocol::{JobDetail, JobView, ListQuery, Request};
 
 /// Page size when `limit` is not given (as `vfetchctl list`).
 const DEFAULT_PAGE: u32 = 50;
@@ -47,8 +47,8 @@ async fn list(
         limit: params.limit.unwrap_or(DEFAULT_PAGE),
         offset: params.offset.unwrap_or(0),
     };
-    let jobs: Vec<Job> = call(&state, peer, query.into()).await?;
-    Ok(Json(json::jobs(&jobs)))
+    let jobs: Vec<JobView> = call(&state, peer, query.into()).await?;
+    Ok(Json(json::job_list(&jobs)))
 }
 
 /// The body of `POST /api/jobs`: `add`'s arguments, by their long option names.
