@@ -3,41 +3,50 @@
 
 use super::shared::Shared;
 use crate::job::{Job, JobState};
+use crate::source_kind::SourceKind;
 use crate::store::StoreError;
-use crate::waiting::{holding_up, PendingSources, SourceHold, Waiting};
+use crate::waiting::{holding_up, SourceHold, Waiting};
 
 /// For each of `jobs`, in order, the sources holding it up (empty when it moves, or is paused or
 /// ended: only the scheduler's own jobs can wait on a source).
 pub(super) async fn of(shared: &Shared, jobs: &[Job]) -> Result<Vec<Vec<Waiting>>, StoreError> {
-    let live: Vec<_> = jobs
-        .iter()
-        .filter(|j| {
-            matches!(
-                j.state,
-                JobState::Queued | JobState::Searching | JobState::Downloading
+    // One reading of the gates for every job, so the jobs of one answer agree.
+    let holds: Vec<(SourceKind, SourceHold)> = SourceKind::ALL
+        .into_iter()
+        .map(|s| {
+            (
+                s,
+                shared.gate(s).map_or(SourceHold::default(), |g| g.hold()),
             )
         })
-        .map(|j| j.id)
         .collect();
-    let mut pending = if live.is_empty() {
+    // Nothing held (the usual case): no job can wait, so `list` costs no extra query.
+    let anything_held = holds.iter().any(|(_, h)| *h != SourceHold::default());
+    let live = |job: &Job| {
+        anything_held
+            && matches!(
+                job.state,
+                JobState::Queued | JobState::Searching | JobState::Downloading
+            )
+    };
+    let ids: Vec<_> = jobs.iter().filter(|j| live(j)).map(|j| j.id).collect();
+    let mut pending = if ids.is_empty() {
         Vec::new()
     } else {
-        shared.store.pending_sources(live.clone()).await?
+        shared.store.pending_sources(ids).await?
     }
     .into_iter();
     let hold = |source| {
-        shared
-            .gate(source)
-            .map_or(SourceHold::default(), |g| g.hold())
+        holds
+            .iter()
+            .find(|(s, _)| *s == source)
+            .map_or(SourceHold::default(), |(_, h)| *h)
     };
     Ok(jobs
         .iter()
-        .map(|job| {
-            if !live.contains(&job.id) {
-                return Vec::new();
-            }
-            let needs: PendingSources = pending.next().unwrap_or_default();
-            holding_up(&needs, hold)
+        .map(|job| match live(job) {
+            true => holding_up(&pending.next().unwrap_or_default(), hold),
+            false => Vec::new(),
         })
         .collect())
 }
