@@ -209,6 +209,40 @@ pub struct VideoFacts {
     pub has_audio: bool,
 }
 
+/// How a finished file's check ended: a state with the reason beside it, never one text to
+/// take apart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Validation {
+    /// ffprobe found a playable video.
+    Valid,
+    /// Kept without a check (ffprobe missing or off, or it never finished); why.
+    NotValidated(String),
+    /// Rejected as not a usable video; why.
+    Invalid(String),
+}
+
+impl Validation {
+    /// Why the file was not checked or was rejected; `None` when valid.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Validation::Valid => None,
+            Validation::NotValidated(why) | Validation::Invalid(why) => Some(why),
+        }
+    }
+}
+
+/// The one-line form hooks receive and the database keeps: "valid", "not validated: <why>", or
+/// (for a rejected file) the reason alone.
+impl fmt::Display for Validation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Validation::Valid => f.write_str("valid"),
+            Validation::NotValidated(why) => write!(f, "not validated: {why}"),
+            Validation::Invalid(why) => f.write_str(why),
+        }
+    }
+}
+
 /// A download as stored and as clients see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Download {
@@ -230,8 +264,8 @@ pub struct Download {
     pub error: Option<String>,
     /// What kind of failure `error` reports, when the daemon classified it.
     pub failure_kind: Option<FailureKind>,
-    /// "valid", "not validated: …", or why the file was rejected.
-    pub validation: Option<String>,
+    /// How the finished file's check ended, once it was checked.
+    pub validation: Option<Validation>,
     /// What ffprobe found, once validated.
     pub probe: Option<VideoFacts>,
 }

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -73,6 +74,40 @@ pub enum Verdict {
     Invalid(String),
     /// The file was not checked; why not.
     NotValidated(String),
+}
+
+/// Whether and how finished files are checked, as `status` reports it: a state with its detail
+/// beside it, so no reader takes a sentence apart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ValidatorStatus {
+    /// ffprobe is found and used.
+    Ffprobe {
+        /// What `ffprobe -version` said, when it said.
+        version: Option<String>,
+        path: String,
+    },
+    /// Validation is switched off in config.
+    Off,
+    /// ffprobe is missing; files are kept unchecked.
+    NotValidated { reason: String },
+    /// ffprobe is required but unusable.
+    Error { reason: String },
+}
+
+/// One line for people: "ffprobe 6.0 at /usr/bin/ffprobe", "off", "not validated: …",
+/// "error: …".
+impl std::fmt::Display for ValidatorStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ValidatorStatus::Ffprobe { version, path } => {
+                let version = version.as_deref().unwrap_or("(unknown version)");
+                write!(f, "ffprobe {version} at {path}")
+            }
+            ValidatorStatus::Off => f.write_str("off"),
+            ValidatorStatus::NotValidated { reason } => write!(f, "not validated: {reason}"),
+            ValidatorStatus::Error { reason } => write!(f, "error: {reason}"),
+        }
+    }
 }
 
 /// Why a file could not be probed at all (as opposed to probed and found bad).
@@ -151,21 +186,29 @@ impl Validator {
         }
     }
 
-    /// A one-line state for `status`: "ffprobe 6.0 at /usr/bin/ffprobe", "off",
-    /// "not validated: ffprobe not found (…)".
-    pub fn describe(&self) -> String {
+    /// Whether and how files are checked, for `status`.
+    pub fn status(&self) -> ValidatorStatus {
         if self.mode == ValidateMode::Off {
-            return "off".to_string();
+            return ValidatorStatus::Off;
         }
-        let name = self.ffprobe.display();
         match (self.check(), self.shared.found.get()) {
-            (Err(e), _) => format!("error: {e}"),
-            (Ok(true), Some(Some((path, version)))) => {
-                let version = version.as_deref().unwrap_or("(unknown version)");
-                format!("ffprobe {version} at {}", path.display())
-            }
-            _ => format!("not validated: ffprobe not found ({name})"),
+            (Err(e), _) => ValidatorStatus::Error {
+                reason: e.to_string(),
+            },
+            (Ok(true), Some(Some((path, version)))) => ValidatorStatus::Ffprobe {
+                version: version.clone(),
+                path: path.display().to_string(),
+            },
+            _ => ValidatorStatus::NotValidated {
+                reason: format!("ffprobe not found ({})", self.ffprobe.display()),
+            },
         }
+    }
+
+    /// [`Validator::status`] in one line, for the log: "ffprobe 6.0 at /usr/bin/ffprobe",
+    /// "off", "not validated: ffprobe not found (…)".
+    pub fn describe(&self) -> String {
+        self.status().to_string()
     }
 
     /// Probes one file with `ffprobe -show_format -show_streams`, killing it on timeout.
@@ -488,10 +531,15 @@ mod tests {
         std::fs::write(dir.path().join("page.txt"), "<html>Rate limited</html>\n").unwrap();
         let validator = Validator::new(ValidateMode::Require, "ffprobe".into());
         assert!(validator.check().unwrap());
-        let status = validator.describe();
+        let status = validator.status();
         assert!(
-            status.starts_with("ffprobe ") && status.contains(" at /"),
-            "{status}"
+            matches!(&status, ValidatorStatus::Ffprobe { path, .. } if path.starts_with('/')),
+            "{status:?}"
+        );
+        let line = validator.describe();
+        assert!(
+            line.starts_with("ffprobe ") && line.contains(" at /"),
+            "{line}"
         );
         let file = |name: &str| dir.path().join(name);
 
@@ -521,9 +569,16 @@ mod tests {
         assert!(!auto.check().unwrap());
         let skipped = Verdict::NotValidated(format!("ffprobe not found at {nowhere}"));
         assert_eq!(auto.clone().validate(file).await.unwrap(), skipped);
-        let status = auto.describe();
+        let status = auto.status();
+        assert_eq!(
+            status,
+            ValidatorStatus::NotValidated {
+                reason: format!("ffprobe not found ({nowhere})")
+            }
+        );
         assert!(
-            status.starts_with("not validated: ffprobe not found"),
+            auto.describe()
+                .starts_with("not validated: ffprobe not found"),
             "{status}"
         );
 
@@ -535,6 +590,7 @@ mod tests {
         let off = Validator::new(ValidateMode::Off, nowhere.into());
         let off_verdict = Verdict::NotValidated("validation is off".into());
         assert_eq!(off.validate(file).await.unwrap(), off_verdict);
+        assert_eq!(off.status(), ValidatorStatus::Off);
         assert_eq!(off.describe(), "off");
     }
 

@@ -312,7 +312,7 @@ pub fn status(status: &StatusView, json: bool) {
                 status.active_downloads, status.parallel_downloads
             ),
         ),
-        ("validation", shown(&status.validation)),
+        ("validation", shown(&status.validation.to_string())),
     ];
     for (key, value) in rows {
         println!("{key:>10}  {value}");

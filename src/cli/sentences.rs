@@ -7,7 +7,7 @@ use std::time::Duration;
 use indicatif::HumanBytes;
 
 use crate::breaker::BreakerState;
-use crate::download::{Download, DownloadState};
+use crate::download::{Download, DownloadState, Validation};
 use crate::job::{Job, JobState};
 use crate::protocol::{BreakerChange, Event, Progress, RateLimited, Retry};
 use crate::ratelimit::WindowUse;
@@ -73,7 +73,8 @@ fn download_line(d: &Download) -> String {
             format!("{name} was skipped: the same file is already in the library")
         }
         (DownloadState::Invalid, why) => {
-            let why = d.validation.as_deref().map(text::escaped).or(why);
+            let reason = d.validation.as_ref().and_then(Validation::reason);
+            let why = reason.map(text::escaped).or(why);
             match why {
                 Some(why) => format!("{name} is not a playable video: {why}"),
                 None => format!("{name} is not a playable video"),

@@ -12,6 +12,7 @@ use crate::insight::{CleanupReport, ExportRecord, HistoryRow, Stats, ThemeCount}
 use crate::job::Job;
 use crate::ratelimit::WindowUse;
 use crate::source_kind::{SourceKind, SourceOff};
+use crate::validate::ValidatorStatus;
 use crate::waiting::Waiting;
 
 /// The daemon's answer to one request.
@@ -174,8 +175,8 @@ pub struct StatusView {
     pub parallel_downloads: u32,
     /// Conditions that need the user, e.g. downloads paused because the disk is full.
     pub problems: Vec<String>,
-    /// How finished files are checked, e.g. "ffprobe 5.1 at /usr/bin/ffprobe" or "not validated: …".
-    pub validation: String,
+    /// Whether and how finished files are checked.
+    pub validation: ValidatorStatus,
     pub sources: Vec<SourceStatus>,
     /// The HTTP API's address (`http://127.0.0.1:5001`), or `None` while it is off.
     pub web_url: Option<String>,

@@ -18,7 +18,7 @@ use crate::source_kind::SourceKind;
 use crate::sources::gate::Gate;
 use crate::sources::http::HttpClient;
 use crate::store::StoreError;
-use crate::validate::Validator;
+use crate::validate::{Validator, ValidatorStatus};
 use crate::waiting::Waiting;
 
 /// The host's handle on the scheduler: cheap to clone, safe to use from any task.
@@ -81,9 +81,9 @@ impl Scheduler {
         super::waiting::of(&self.shared, jobs).await
     }
 
-    /// How finished files are checked, in words (for `status`).
-    pub fn validation(&self) -> String {
-        self.shared.validator.describe()
+    /// Whether and how finished files are checked (for `status`).
+    pub fn validation(&self) -> ValidatorStatus {
+        self.shared.validator.status()
     }
 
     /// Adapts the sources' plumbing to `new` (breakers, rate limits, egress policy, and the

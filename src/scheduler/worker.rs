@@ -12,7 +12,7 @@ use tracing::Instrument;
 use super::shared::Shared;
 use super::validation::{self, Checked};
 use crate::candidate::Checksum;
-use crate::download::{DownloadId, DownloadState, FailureKind};
+use crate::download::{DownloadId, DownloadState, FailureKind, Validation};
 use crate::fetch::{self, Checkpoint, Digests, FetchError, Fetched, Resume, Target};
 use crate::library;
 use crate::protocol::{Event, Retry};
@@ -261,8 +261,8 @@ async fn finish(
         Checked::Stopped => return None,
     };
     let (validation, probe) = match verdict {
-        Verdict::Valid(probe) => ("valid".to_string(), Some(probe)),
-        Verdict::NotValidated(why) => (format!("not validated: {why}"), None),
+        Verdict::Valid(probe) => (Validation::Valid, Some(probe)),
+        Verdict::NotValidated(why) => (Validation::NotValidated(why), None),
         Verdict::Invalid(reason) => {
             let _ = tokio::fs::remove_file(&part).await;
             return Some(Outcome::Invalid {
@@ -394,7 +394,8 @@ fn run_hooks(shared: &Arc<Shared>, work: &Work, row: &crate::download::Download)
         "path": row.path,
         "sha256": row.sha256,
         "bytes": row.bytes,
-        "validation": row.validation,
+        // The one-line text hooks have always received ("valid", "not validated: …").
+        "validation": row.validation.as_ref().map(ToString::to_string),
         "probe": row.probe,
     });
     shared.workers.spawn(crate::hooks::announce(

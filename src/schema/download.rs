@@ -3,7 +3,10 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::download::{Download as DomainDownload, DownloadState, FailureKind, VideoFacts};
+use crate::download::{
+    Download as DomainDownload, DownloadState, FailureKind, Validation as DomainValidation,
+    VideoFacts,
+};
 use crate::source_kind::SourceKind;
 
 /// One file a job fetches (or fetched).
@@ -62,29 +65,16 @@ pub struct Validation {
     pub reason: Option<String>,
 }
 
-impl Validation {
-    /// Reads the stored text: "valid", "not validated: <why>", or (for an invalid download)
-    /// the reason it was rejected.
-    fn from_stored(text: &str, state: DownloadState) -> Validation {
-        if text == "valid" {
-            return Validation {
-                state: ValidationState::Valid,
-                reason: None,
-            };
-        }
-        if let Some(why) = text.strip_prefix("not validated: ") {
-            return Validation {
-                state: ValidationState::NotValidated,
-                reason: Some(why.to_string()),
-            };
-        }
+impl From<&DomainValidation> for Validation {
+    fn from(v: &DomainValidation) -> Self {
+        let state = match v {
+            DomainValidation::Valid => ValidationState::Valid,
+            DomainValidation::NotValidated(_) => ValidationState::NotValidated,
+            DomainValidation::Invalid(_) => ValidationState::Invalid,
+        };
         Validation {
-            state: if state == DownloadState::Done {
-                ValidationState::NotValidated
-            } else {
-                ValidationState::Invalid
-            },
-            reason: Some(text.to_string()),
+            state,
+            reason: v.reason().map(str::to_string),
         }
     }
 }
@@ -109,10 +99,7 @@ impl From<&DomainDownload> for Download {
                 kind: d.failure_kind,
                 message: message.clone(),
             }),
-            validation: d
-                .validation
-                .as_deref()
-                .map(|text| Validation::from_stored(text, d.state)),
+            validation: d.validation.as_ref().map(Validation::from),
             probe: d.probe.clone(),
         }
     }
@@ -123,13 +110,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stored_validation_text_becomes_a_state_and_a_reason() {
-        let v = Validation::from_stored("valid", DownloadState::Done);
+    fn a_validation_becomes_a_state_and_a_reason() {
+        let v = Validation::from(&DomainValidation::Valid);
         assert_eq!((v.state, v.reason), (ValidationState::Valid, None));
-        let v = Validation::from_stored("not validated: ffprobe not found", DownloadState::Done);
+        let v = Validation::from(&DomainValidation::NotValidated("ffprobe not found".into()));
         assert_eq!(v.state, ValidationState::NotValidated);
         assert_eq!(v.reason.as_deref(), Some("ffprobe not found"));
-        let v = Validation::from_stored("no video stream", DownloadState::Invalid);
+        let v = Validation::from(&DomainValidation::Invalid("no video stream".into()));
         assert_eq!(v.state, ValidationState::Invalid);
         assert_eq!(v.reason.as_deref(), Some("no video stream"));
     }

@@ -11,6 +11,7 @@ use crate::breaker::BreakerState;
 use crate::protocol::{SourceStatus as DomainSourceStatus, StatusView};
 use crate::ratelimit::WindowUse;
 use crate::source_kind::{SourceKind, SourceOff};
+use crate::validate::ValidatorStatus;
 
 /// `status`: who the daemon is, where it keeps things, how busy it is and each source's health.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -59,23 +60,18 @@ pub struct Validator {
     pub detail: Option<String>,
 }
 
-impl Validator {
-    /// Reads the daemon's one-line description ("ffprobe 6.0 at /usr/bin/ffprobe", "off",
-    /// "not validated: …", "error: …"; see `Validator::describe`).
-    fn from_description(text: &str) -> Validator {
-        let (state, detail) = if text == "off" {
-            (ValidatorState::Off, None)
-        } else if let Some(why) = text.strip_prefix("not validated: ") {
-            (ValidatorState::NotValidated, Some(why))
-        } else if let Some(why) = text.strip_prefix("error: ") {
-            (ValidatorState::Error, Some(why))
-        } else {
-            (ValidatorState::Ffprobe, Some(text))
+impl From<&ValidatorStatus> for Validator {
+    fn from(v: &ValidatorStatus) -> Self {
+        let (state, detail) = match v {
+            // The detail names the version and path, as the human `status` line does.
+            ValidatorStatus::Ffprobe { .. } => (ValidatorState::Ffprobe, Some(v.to_string())),
+            ValidatorStatus::Off => (ValidatorState::Off, None),
+            ValidatorStatus::NotValidated { reason } => {
+                (ValidatorState::NotValidated, Some(reason.clone()))
+            }
+            ValidatorStatus::Error { reason } => (ValidatorState::Error, Some(reason.clone())),
         };
-        Validator {
-            state,
-            detail: detail.map(str::to_string),
-        }
+        Validator { state, detail }
     }
 }
 
@@ -182,7 +178,7 @@ impl From<&StatusView> for Status {
             active_downloads: v.active_downloads,
             parallel_downloads: v.parallel_downloads,
             problems: v.problems.clone(),
-            validation: Validator::from_description(&v.validation),
+            validation: Validator::from(&v.validation),
             sources: v.sources.iter().map(Source::from).collect(),
             web_url: v.web_url.clone(),
         }
@@ -194,16 +190,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_validator_line_becomes_a_state_and_a_detail() {
-        let v = Validator::from_description("ffprobe 6.0 at /usr/bin/ffprobe");
+    fn the_validator_status_becomes_a_state_and_a_detail() {
+        let v = Validator::from(&ValidatorStatus::Ffprobe {
+            version: Some("6.0".into()),
+            path: "/usr/bin/ffprobe".into(),
+        });
         assert_eq!(v.state, ValidatorState::Ffprobe);
         assert_eq!(v.detail.as_deref(), Some("ffprobe 6.0 at /usr/bin/ffprobe"));
-        let v = Validator::from_description("not validated: ffprobe not found (ffprobe)");
+        let v = Validator::from(&ValidatorStatus::NotValidated {
+            reason: "ffprobe not found (ffprobe)".into(),
+        });
         assert_eq!(v.state, ValidatorState::NotValidated);
         assert_eq!(v.detail.as_deref(), Some("ffprobe not found (ffprobe)"));
-        assert_eq!(
-            Validator::from_description("off").state,
-            ValidatorState::Off
-        );
+        let v = Validator::from(&ValidatorStatus::Error {
+            reason: "not found: the detail may even start with \"off\"".into(),
+        });
+        assert_eq!(v.state, ValidatorState::Error);
+        let v = Validator::from(&ValidatorStatus::Off);
+        assert_eq!((v.state, v.detail), (ValidatorState::Off, None));
     }
 }

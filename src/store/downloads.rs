@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::{candidates, jobs, Store, StoreError};
 use crate::candidate::CandidateId;
 use crate::chunk_sums::ChunkSums;
-use crate::download::{Download, DownloadId, DownloadState, FailureKind, VideoFacts};
+use crate::download::{Download, DownloadId, DownloadState, FailureKind, Validation, VideoFacts};
 use crate::job::{Job, JobId, JobState};
 use crate::source_kind::SourceKind;
 use crate::timestamp::Timestamp;
@@ -185,6 +185,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Download, StoreError>> {
     let failure_kind: Option<String> = row.get(16)?;
     Ok((|| {
         let (id, job_id, candidate_id, source_id, url, attempts, sha256, path, error) = fields;
+        let state = state.parse::<DownloadState>()?;
         let bytes = u64::try_from(offset).unwrap_or(0);
         Ok(Download {
             id,
@@ -193,7 +194,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Download, StoreError>> {
             source: source.parse()?,
             source_id,
             url,
-            state: state.parse::<DownloadState>()?,
+            state,
             bytes,
             total: total.and_then(|t| u64::try_from(t).ok()),
             // Finished downloads report their average speed; running ones get a live figure.
@@ -205,10 +206,25 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Download, StoreError>> {
             path,
             error,
             failure_kind: failure_kind.as_deref().map(str::parse).transpose()?,
-            validation,
+            validation: validation.map(|text| stored_validation(text, state)),
             probe: probe.as_deref().map(serde_json::from_str).transpose()?,
         })
     })())
+}
+
+/// The `validation` column as its typed value. The column keeps the one-line text the daemon
+/// always wrote ([`Validation`]'s `Display`: "valid", "not validated: <why>", or a rejected
+/// file's reason), so it is read back here, at the store's edge, and nowhere else.
+fn stored_validation(text: String, state: DownloadState) -> Validation {
+    if text == "valid" {
+        return Validation::Valid;
+    }
+    match text.strip_prefix("not validated: ") {
+        Some(why) => Validation::NotValidated(why.to_string()),
+        // A kept file whose text has no known form was at least not rejected.
+        None if state == DownloadState::Done => Validation::NotValidated(text),
+        None => Validation::Invalid(text),
+    }
 }
 
 /// One download.
@@ -494,7 +510,7 @@ pub enum Outcome {
         path: String,
         bytes: u64,
         elapsed_ms: u64,
-        validation: String,
+        validation: Validation,
         probe: Option<VideoFacts>,
     },
     Duplicate {
@@ -539,7 +555,7 @@ fn finish(
                 path,
                 i64::try_from(*bytes).unwrap_or(i64::MAX),
                 i64::try_from(*elapsed_ms).unwrap_or(i64::MAX),
-                validation,
+                validation.to_string(),
                 probe.as_ref().map(serde_json::to_string).transpose()?,
                 now
             ],
@@ -645,6 +661,24 @@ pub(super) mod tests {
     use crate::job::{JobOptions, NewJob};
     use crate::source_kind::SourceKind;
     use crate::store::{candidates, jobs, Store};
+
+    #[test]
+    fn a_validation_reads_back_as_the_value_that_was_stored() {
+        let kept = [
+            (Validation::Valid, DownloadState::Done),
+            (
+                Validation::NotValidated("ffprobe not found (ffprobe)".into()),
+                DownloadState::Done,
+            ),
+            (
+                Validation::Invalid("invalid video: no video stream".into()),
+                DownloadState::Invalid,
+            ),
+        ];
+        for (validation, state) in kept {
+            assert_eq!(stored_validation(validation.to_string(), state), validation);
+        }
+    }
 
     /// A bare candidate from `source`, for tests that only need rows to exist.
     pub(in crate::store) fn candidate(source: SourceKind, id: &str) -> Candidate {
