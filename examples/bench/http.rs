@@ -29,7 +29,11 @@ pub(crate) fn http(ctx: &Ctx) -> Result<Vec<Row>> {
     let mut off = Vec::new();
     let mut on = Vec::new();
     for rep in 0..ctx.reps {
-        let order = if rep % 2 == 0 { [false, true] } else { [true, false] };
+        let order = if rep % 2 == 0 {
+            [false, true]
+        } else {
+            [true, false]
+        };
         for listen in order {
             let rss = idle_rss(ctx, listen, rep)?;
             if listen {
@@ -40,11 +44,19 @@ pub(crate) fn http(ctx: &Ctx) -> Result<Vec<Row>> {
         }
     }
     let (on, off) = (median(&on), median(&off));
-    say!("http: idle VmRSS {} with the listener, {} without", mib(on), mib(off));
+    say!(
+        "http: idle VmRSS {} with the listener, {} without",
+        mib(on),
+        mib(off)
+    );
     rows.push(
-        Row::info(S, "idle VmRSS, web_listen on (fresh daemon, 1 s after start)", mib(on))
-            .peer(format!("web_listen off: {}", mib(off)))
-            .target("<= 12 MiB", on <= 12.0 * MIB as f64),
+        Row::info(
+            S,
+            "idle VmRSS, web_listen on (fresh daemon, 1 s after start)",
+            mib(on),
+        )
+        .peer(format!("web_listen off: {}", mib(off)))
+        .target("<= 12 MiB", on <= 12.0 * MIB as f64),
     );
     rows.push(
         Row::info(S, "idle VmRSS the listener adds (on - off)", mib(on - off))
