@@ -137,7 +137,7 @@ pub struct ExportRecord {
 
 /// [`ExportRecord`] as the wire and `export --json` carry it: the attribution's fields flat
 /// among the others, in the order they always had.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename = "ExportRecord")]
 struct FlatExportRecord {
     job: i64,
@@ -159,6 +159,17 @@ struct FlatExportRecord {
     fps: Option<f64>,
     codec: Option<String>,
     downloaded_at: Timestamp,
+}
+
+/// Described as it is serialised: flat.
+impl schemars::JsonSchema for ExportRecord {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        FlatExportRecord::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        FlatExportRecord::json_schema(generator)
+    }
 }
 
 impl Serialize for ExportRecord {

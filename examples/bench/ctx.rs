@@ -24,6 +24,8 @@ pub(crate) struct Sizes {
     pub(crate) queue_api_cap: Duration,
     pub(crate) resume_bytes: u64,
     pub(crate) resume_rate: u64,
+    pub(crate) http_jobs: u32,
+    pub(crate) http_requests: usize,
 }
 
 impl Sizes {
@@ -46,6 +48,8 @@ impl Sizes {
                 queue_api_cap: Duration::from_secs(20),
                 resume_bytes: 16 * MIB,
                 resume_rate: 4 * MIB,
+                http_jobs: 200,
+                http_requests: 20,
             }
         } else {
             Sizes {
@@ -65,6 +69,8 @@ impl Sizes {
                 queue_api_cap: Duration::from_secs(180),
                 resume_bytes: 512 * MIB,
                 resume_rate: 64 * MIB,
+                http_jobs: 10_000,
+                http_requests: 200,
             }
         }
     }

@@ -8,6 +8,7 @@
 
 mod download;
 mod event;
+mod http;
 mod insight;
 mod job;
 mod status;
@@ -18,6 +19,11 @@ use serde_json::{json, Map, Value};
 
 pub use download::{Download, DownloadError, Validation, ValidationState};
 pub use event::{Breaker, Event, Hello, Lagged, Progress, RateLimited, Retry};
+pub use http::{
+    DailyCounts, DatabaseState, DownloadProgress, ExportMetadata, FetchAccepted, Health,
+    HealthState, JobProgress, PopularTheme, PopularThemes, SetupAnswer, SourceCounts, StatsAnswer,
+    Suggestions,
+};
 pub use insight::{
     CleanupReport, HistoryEntry, Message, PeriodTotals, Setting, SourceStats, Stats, ThemeCount,
     Totals,

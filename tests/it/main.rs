@@ -22,6 +22,7 @@ mod json_schema;
 mod layering;
 mod migration;
 mod newcomer;
+mod openapi;
 mod outcomes;
 mod packaging;
 mod partial_files;

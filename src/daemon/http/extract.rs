@@ -57,6 +57,29 @@ impl<S: Send + Sync> FromRequestParts<S> for JobPath {
     }
 }
 
+/// Describes the path parameter to the OpenAPI description: `params(JobPath)`.
+impl utoipa::IntoParams for JobPath {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{ObjectBuilder, Required, Type};
+        let schema = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int64,
+            )))
+            .minimum(Some(1));
+        vec![ParameterBuilder::new()
+            .name("id")
+            .parameter_in(ParameterIn::Path)
+            .required(Required::True)
+            .description(Some("A job's id, as `vfetchctl list` shows it"))
+            .schema(Some(schema))
+            .build()]
+    }
+}
+
 /// A JSON body's refusal as a problem.
 fn json_problem(rejection: JsonRejection) -> Problem {
     {

@@ -4,13 +4,15 @@
 //! (`json.rs`) or a problem document (`problem.rs`). Routes hold no business logic.
 //!
 //! This file binds the listener, assembles the router from each `routes/` file's `routes()`,
-//! and serves until the daemon's shutdown token is cancelled.
+//! and serves until the daemon's shutdown token is cancelled. The routes are utoipa-axum
+//! `OpenApiRouter`s, so the same lists give the OpenAPI description (`openapi.rs`).
 
 pub mod access;
 mod auth;
 mod extract;
 mod host;
 mod json;
+mod openapi;
 mod problem;
 mod routes;
 mod state;
@@ -26,6 +28,7 @@ use axum::http::{header, HeaderValue};
 use axum::middleware;
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa_axum::router::OpenApiRouter;
 
 use super::Shared;
 use crate::config::{Config, WebListen};
@@ -144,20 +147,34 @@ pub async fn serve(listener: Listener, shared: Arc<Shared>) {
     }
 }
 
-/// Every route, behind the checks that apply to it.
-fn router(state: ApiState) -> Router {
-    let protected = Router::new()
+/// The routes that need the token or a session (`auth::require`).
+fn protected_routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
         .merge(routes::jobs::routes())
         .merge(routes::control::routes())
         .merge(routes::insight::routes())
         .merge(routes::config::routes())
         .merge(routes::original::routes())
         .merge(routes::metrics::routes())
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require));
-    Router::new()
-        .merge(protected)
+        .merge(routes::openapi::routes())
+}
+
+/// The routes anyone who can reach the listener may use; they say nothing secret.
+fn public_routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
         .merge(routes::health::routes())
         .merge(routes::login::routes())
+}
+
+/// Every route, behind the checks that apply to it.
+fn router(state: ApiState) -> Router {
+    let (protected, _) = protected_routes()
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require))
+        .split_for_parts();
+    let (public, _) = public_routes().split_for_parts();
+    Router::new()
+        .merge(protected)
+        .merge(public)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -3,7 +3,8 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use crate::protocol::{ErrorKind, RpcError};
 
@@ -95,6 +96,21 @@ impl ProblemKind {
     }
 }
 
+/// A refusal as sent: RFC 9457's members, the only body a refusal ever has.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ProblemDocument {
+    /// Stable for clients to match on: `urn:vfetch:problem:<kind>`, e.g.
+    /// `urn:vfetch:problem:not-found`.
+    #[serde(rename = "type")]
+    pub type_uri: &'static str,
+    /// A fixed summary of the kind.
+    pub title: &'static str,
+    /// The HTTP status, repeated.
+    pub status: u16,
+    /// What went wrong this time, for people (one line).
+    pub detail: String,
+}
+
 /// One refusal: a kind and a one-line `detail` for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -128,12 +144,12 @@ impl From<RpcError> for Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = self.kind.status();
-        let body = json!({
-            "type": self.kind.type_uri(),
-            "title": self.kind.title(),
-            "status": status.as_u16(),
-            "detail": self.detail,
-        });
+        let body = ProblemDocument {
+            type_uri: self.kind.type_uri(),
+            title: self.kind.title(),
+            status: status.as_u16(),
+            detail: self.detail,
+        };
         let mut response = (status, axum::Json(body)).into_response();
         response
             .headers_mut()

@@ -5,15 +5,18 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{Map, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::daemon::http::extract::Body;
 use crate::daemon::http::json;
+use crate::daemon::http::openapi::problems;
 use crate::daemon::http::problem::{Problem, ProblemKind};
 use crate::daemon::http::state::{call, ApiState};
 use crate::protocol::{ConfigChange, Request, Setting};
+use crate::schema;
 
 /// Key names the original's `/api/setup` used, and ours for them.
 const SETUP_NAMES: [(&str, &str); 2] = [
@@ -22,13 +25,19 @@ const SETUP_NAMES: [(&str, &str); 2] = [
 ];
 
 /// The config routes.
-pub fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/api/config", get(show).patch(patch))
-        .route("/api/setup", post(setup))
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(show_config, patch_config))
+        .routes(routes!(setup))
 }
 
-async fn show(
+/// Every setting in force, API keys masked (as `vfetchctl config get`).
+#[utoipa::path(get, path = "/api/config", tag = "config",
+    responses(
+        (status = 200, description = "The settings", body = Vec<schema::Setting>),
+        problems::Unauthenticated, problems::Unavailable,
+    ))]
+async fn show_config(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Result<Json<Value>, Problem> {
@@ -37,7 +46,15 @@ async fn show(
 }
 
 /// `{"key": value, …}`; answers with the changed keys as `config get` shows them.
-async fn patch(
+#[utoipa::path(patch, path = "/api/config", tag = "config",
+    request_body(content = Object, description = "Keys as `vfetchctl config set` names them, \
+        with a string, number, boolean or list; null unsets a runtime setting. All are checked \
+        before any applies."),
+    responses(
+        (status = 200, description = "The changed settings", body = Vec<schema::Setting>),
+        problems::BadBody, problems::Unauthenticated, problems::CrossSite, problems::Unavailable,
+    ))]
+async fn patch_config(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Body(body): Body<Map<String, Value>>,
@@ -48,6 +65,13 @@ async fn patch(
 }
 
 /// The original's setup: the same as `PATCH /api/config`, with its key names accepted too.
+#[utoipa::path(post, path = "/api/setup", tag = "original",
+    request_body(content = Object, description = "As `PATCH /api/config`; `pexels_api_key` \
+        and `pixabay_api_key` are accepted for the sources' keys."),
+    responses(
+        (status = 200, description = "Acknowledged, with the changed settings", body = schema::SetupAnswer),
+        problems::BadBody, problems::Unauthenticated, problems::CrossSite, problems::Unavailable,
+    ))]
 async fn setup(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

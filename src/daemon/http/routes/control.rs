@@ -4,29 +4,39 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
-use axum::routing::{post, put};
-use axum::{Json, Router};
+use axum::Json;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::daemon::http::extract::{Body, JobPath};
 use crate::daemon::http::json;
+use crate::daemon::http::openapi::{json_schema, problems};
 use crate::daemon::http::problem::Problem;
 use crate::daemon::http::state::{call, ApiState};
 use crate::job::Job;
 use crate::protocol::{Request, SetPriority, Target};
+use crate::schema;
 
 /// The control routes.
-pub fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/api/jobs/{id}/pause", post(pause_job))
-        .route("/api/jobs/{id}/resume", post(resume_job))
-        .route("/api/jobs/{id}/priority", put(priority))
-        .route("/api/pause", post(pause_all))
-        .route("/api/resume", post(resume_all))
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(pause_job))
+        .routes(routes!(resume_job))
+        .routes(routes!(priority))
+        .routes(routes!(pause_all))
+        .routes(routes!(resume_all))
 }
 
-/// Answers with the one job, in its new state.
+/// Pauses one job (as `vfetchctl pause ID`); answers with the job in its new state.
+#[utoipa::path(post, path = "/api/jobs/{id}/pause", tag = "jobs", params(JobPath),
+    responses(
+        (status = 200, description = "The job, paused", body = schema::Job),
+        problems::NotFound, problems::Conflict, problems::Unauthenticated, problems::CrossSite,
+        problems::Unavailable,
+    ))]
 async fn pause_job(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -35,6 +45,13 @@ async fn pause_job(
     one(call(&state, peer, Request::Pause(Target::Job(id))).await?)
 }
 
+/// Resumes one paused job (as `vfetchctl resume ID`).
+#[utoipa::path(post, path = "/api/jobs/{id}/resume", tag = "jobs", params(JobPath),
+    responses(
+        (status = 200, description = "The job, queued again", body = schema::Job),
+        problems::NotFound, problems::Conflict, problems::Unauthenticated, problems::CrossSite,
+        problems::Unavailable,
+    ))]
 async fn resume_job(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -43,7 +60,12 @@ async fn resume_job(
     one(call(&state, peer, Request::Resume(Target::Job(id))).await?)
 }
 
-/// Answers with the jobs that changed.
+/// Pauses every job that can be paused (as `vfetchctl pause --all`).
+#[utoipa::path(post, path = "/api/pause", tag = "jobs",
+    responses(
+        (status = 200, description = "The jobs that changed", body = Vec<schema::Job>),
+        problems::Unauthenticated, problems::CrossSite, problems::Unavailable,
+    ))]
 async fn pause_all(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -52,6 +74,12 @@ async fn pause_all(
     Ok(Json(json::jobs(&jobs)))
 }
 
+/// Resumes every paused job (as `vfetchctl resume --all`).
+#[utoipa::path(post, path = "/api/resume", tag = "jobs",
+    responses(
+        (status = 200, description = "The jobs that changed", body = Vec<schema::Job>),
+        problems::Unauthenticated, problems::CrossSite, problems::Unavailable,
+    ))]
 async fn resume_all(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -60,12 +88,24 @@ async fn resume_all(
     Ok(Json(json::jobs(&jobs)))
 }
 
-#[derive(Deserialize)]
+/// The body of `PUT /api/jobs/{id}/priority`.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PriorityBody {
+    /// Higher runs first.
     priority: i32,
 }
 
+json_schema!(Deserialize: PriorityBody);
+
+/// Sets a job's priority (as `vfetchctl priority ID N`).
+#[utoipa::path(put, path = "/api/jobs/{id}/priority", tag = "jobs", params(JobPath),
+    request_body = PriorityBody,
+    responses(
+        (status = 200, description = "The job with its new priority", body = schema::Job),
+        problems::NotFound, problems::Conflict, problems::BadBody, problems::Unauthenticated,
+        problems::CrossSite, problems::Unavailable,
+    ))]
 async fn priority(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

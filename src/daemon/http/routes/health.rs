@@ -5,20 +5,27 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::daemon::http::json;
 use crate::daemon::http::state::{call, ApiState};
 use crate::protocol::{Request, StatusView};
+use crate::schema;
 
 /// `/health`.
-pub fn routes() -> Router<ApiState> {
-    Router::new().route("/health", get(health))
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new().routes(routes!(health))
 }
 
 /// 200 and "healthy" when the status (which reads the database) can be had; 503 otherwise.
+#[utoipa::path(get, path = "/health", tag = "meta",
+    responses(
+        (status = 200, description = "The daemon reads its database", body = schema::Health),
+        (status = 503, description = "The daemon cannot read its database", body = schema::Health),
+    ))]
 async fn health(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -6,38 +6,53 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{parse, parse_list};
 use crate::daemon::http::extract::{Body, JobPath, Params};
 use crate::daemon::http::json;
+use crate::daemon::http::openapi::{json_schema, problems};
 use crate::daemon::http::problem::Problem;
 use crate::daemon::http::state::{call, ApiState};
 use crate::job::{Job, JobOptions, NewJob};
 use crate::protocol::{JobDetail, JobView, ListQuery, Request};
+use crate::schema;
 
 /// Page size when `limit` is not given (as `vfetchctl list`).
 const DEFAULT_PAGE: u32 = 50;
 
 /// `/api/jobs` and `/api/jobs/{id}`.
-pub fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/api/jobs", get(list).post(create))
-        .route("/api/jobs/{id}", get(show).delete(cancel))
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_jobs, create_job))
+        .routes(routes!(show_job, cancel_job))
 }
 
 /// `?state=queued,paused&limit=50&offset=0`.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
+    /// Only jobs in these states, comma-separated (`queued,paused`).
     state: Option<String>,
+    /// Jobs per page (default 50).
     limit: Option<u32>,
+    /// Jobs to skip.
     offset: Option<u32>,
 }
 
-async fn list(
+/// The queue, in the order jobs run, a page at a time (as `vfetchctl list`).
+#[utoipa::path(get, path = "/api/jobs", tag = "jobs", params(ListParams),
+    responses(
+        (status = 200, description = "A page of jobs", body = Vec<schema::Job>),
+        problems::BadValue, problems::Unauthenticated, problems::Unavailable,
+    ))]
+async fn list_jobs(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Params(params): Params<ListParams>,
@@ -52,27 +67,37 @@ async fn list(
 }
 
 /// The body of `POST /api/jobs`: `add`'s arguments, by their long option names.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewJobBody {
+    /// What to search for.
     theme: String,
+    /// Videos wanted.
     count: u32,
+    /// Higher runs first (default 0).
     #[serde(default)]
     priority: i32,
-    /// A list of source names, or one comma-separated string.
+    /// A list of source names, or one comma-separated string; `all` or none for every
+    /// enabled source.
     #[serde(default)]
     sources: Option<Sources>,
+    /// One of `vfetchctl add --quality`'s values.
     quality: Option<String>,
+    /// One of `vfetchctl add --orientation`'s values.
     orientation: Option<String>,
+    /// Seconds.
     min_duration: Option<u32>,
+    /// Seconds.
     max_duration: Option<u32>,
+    /// Pixels.
     min_width: Option<u32>,
+    /// Pixels.
     min_height: Option<u32>,
     max_file_size_mb: Option<u64>,
 }
 
 /// Sources as a JSON list or as the original's `"pexels,pixabay"` / `"all"` string.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Sources {
     List(Vec<String>),
@@ -114,8 +139,16 @@ impl NewJobBody {
     }
 }
 
-/// 201 with the job and its `Location`.
-async fn create(
+json_schema!(Deserialize: NewJobBody);
+
+/// Queues a job (as `vfetchctl add`): 201 with the job and its `Location`.
+#[utoipa::path(post, path = "/api/jobs", tag = "jobs", request_body = NewJobBody,
+    responses(
+        (status = 201, description = "The job, queued", body = schema::Job,
+            headers(("Location" = String, description = "The job's URL"))),
+        problems::BadBody, problems::Unauthenticated, problems::CrossSite, problems::Unavailable,
+    ))]
+async fn create_job(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Body(body): Body<NewJobBody>,
@@ -130,7 +163,13 @@ async fn create(
     ))
 }
 
-async fn show(
+/// One job with its downloads and candidates (as `vfetchctl show`).
+#[utoipa::path(get, path = "/api/jobs/{id}", tag = "jobs", params(JobPath),
+    responses(
+        (status = 200, description = "The job, its downloads and candidates", body = schema::JobDetail),
+        problems::NotFound, problems::Unauthenticated, problems::Unavailable,
+    ))]
+async fn show_job(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     JobPath(id): JobPath,
@@ -140,7 +179,13 @@ async fn show(
 }
 
 /// Cancels the job (its record stays, as with `vfetchctl cancel`).
-async fn cancel(
+#[utoipa::path(delete, path = "/api/jobs/{id}", tag = "jobs", params(JobPath),
+    responses(
+        (status = 200, description = "The job, cancelled", body = schema::Job),
+        problems::NotFound, problems::Conflict, problems::Unauthenticated, problems::CrossSite,
+        problems::Unavailable,
+    ))]
+async fn cancel_job(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     JobPath(id): JobPath,

@@ -4,29 +4,44 @@
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::daemon::http::auth::SESSION_COOKIE;
 use crate::daemon::http::extract::Params;
-use crate::daemon::http::problem::{Problem, ProblemKind};
+use crate::daemon::http::openapi::problems;
+use crate::daemon::http::problem::{Problem, ProblemDocument, ProblemKind};
 use crate::daemon::http::state::ApiState;
 
 /// Where a browser goes after logging in (the dashboard's home).
 const AFTER_LOGIN: &str = "/";
 
 /// `/login`.
-pub fn routes() -> Router<ApiState> {
-    Router::new().route("/login", get(login))
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new().routes(routes!(login))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LoginQuery {
+    /// The one-time code from the link `vfetchctl web` prints.
     code: String,
 }
 
 /// Sets the session cookie (`HttpOnly; SameSite=Strict`) and sends the browser home.
+#[utoipa::path(get, path = "/login", tag = "meta", params(LoginQuery),
+    responses(
+        (status = 303, description = "Logged in: the session cookie is set",
+            headers(
+                ("Set-Cookie" = String, description = "The session cookie"),
+                ("Location" = String, description = "The dashboard's home"),
+            )),
+        (status = 401, description = "The code is unknown, used or expired",
+            body = ProblemDocument, content_type = "application/problem+json"),
+        problems::BadValue,
+    ))]
 async fn login(
     State(state): State<ApiState>,
     Params(LoginQuery { code }): Params<LoginQuery>,

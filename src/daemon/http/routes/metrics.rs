@@ -5,9 +5,10 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::daemon::http::openapi::problems;
 use crate::daemon::http::problem::Problem;
 use crate::daemon::http::state::{call, ApiState};
 use crate::protocol::Request;
@@ -16,10 +17,18 @@ use crate::protocol::Request;
 const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// `/metrics`.
-pub fn routes() -> Router<ApiState> {
-    Router::new().route("/metrics", get(metrics))
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new().routes(routes!(metrics))
 }
 
+/// The daemon's metrics for Prometheus. Without credentials when `metrics_public` is on and
+/// the listener is on loopback.
+#[utoipa::path(get, path = "/metrics", tag = "meta",
+    responses(
+        (status = 200, description = "Prometheus text exposition format", body = String,
+            content_type = "text/plain; version=0.0.4; charset=utf-8"),
+        problems::Unauthenticated, problems::Unavailable,
+    ))]
 async fn metrics(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

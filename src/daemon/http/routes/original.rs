@@ -9,19 +9,23 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::jobs::NewJobBody;
 use crate::daemon::http::extract::{Body, JobPath, Params};
 use crate::daemon::http::json;
+use crate::daemon::http::openapi::problems;
 use crate::daemon::http::problem::Problem;
 use crate::daemon::http::state::{call, ApiState};
 use crate::insight::ThemeCount;
 use crate::job::Job;
 use crate::protocol::{ExportPage, ExportPageQuery, JobDetail, Request, ThemesQuery};
+use crate::schema;
 
 /// Suggestions and popular themes when `limit` is not given.
 const DEFAULT_SUGGESTIONS: u32 = 10;
@@ -29,17 +33,23 @@ const DEFAULT_SUGGESTIONS: u32 = 10;
 const EXPORT_PAGE: u32 = 200;
 
 /// The original's routes.
-pub fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/api/fetch", post(fetch))
-        .route("/api/status/{id}", get(job_status))
-        .route("/api/search/suggestions", get(suggestions))
-        .route("/api/themes/popular", get(popular))
-        .route("/api/export/metadata/{id}", get(export_metadata))
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(fetch))
+        .routes(routes!(job_status))
+        .routes(routes!(suggestions))
+        .routes(routes!(popular))
+        .routes(routes!(export_metadata))
 }
 
 /// `{"theme","count","sources":"all"|"pexels,pixabay","quality","orientation"}`: queues a job
 /// exactly as `POST /api/jobs` does.
+#[utoipa::path(post, path = "/api/fetch", tag = "original", request_body = NewJobBody,
+    responses(
+        (status = 202, description = "The job, queued", body = schema::FetchAccepted,
+            headers(("Location" = String, description = "The job's `/api/status/{id}`"))),
+        problems::BadBody, problems::Unauthenticated, problems::CrossSite, problems::Unavailable,
+    ))]
 async fn fetch(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -54,6 +64,12 @@ async fn fetch(
     ))
 }
 
+/// One job's progress, in the original's shape.
+#[utoipa::path(get, path = "/api/status/{id}", tag = "original", params(JobPath),
+    responses(
+        (status = 200, description = "The job's progress", body = schema::JobProgress),
+        problems::NotFound, problems::Unauthenticated, problems::Unavailable,
+    ))]
 async fn job_status(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -63,13 +79,22 @@ async fn job_status(
     Ok(Json(json::job_status(&detail)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SuggestParams {
+    /// What the user typed so far.
     #[serde(default)]
     q: String,
+    /// At most this many (default 10).
     limit: Option<u32>,
 }
 
+/// Searched themes starting with `q`, most used first.
+#[utoipa::path(get, path = "/api/search/suggestions", tag = "original", params(SuggestParams),
+    responses(
+        (status = 200, description = "Themes", body = schema::Suggestions),
+        problems::BadValue, problems::Unauthenticated, problems::Unavailable,
+    ))]
 async fn suggestions(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -83,11 +108,19 @@ async fn suggestions(
     Ok(Json(json::suggestions(&rows)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PopularParams {
+    /// At most this many (default 10).
     limit: Option<u32>,
 }
 
+/// The most searched themes.
+#[utoipa::path(get, path = "/api/themes/popular", tag = "original", params(PopularParams),
+    responses(
+        (status = 200, description = "Themes with their counts", body = schema::PopularThemes),
+        problems::BadValue, problems::Unauthenticated, problems::Unavailable,
+    ))]
 async fn popular(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -102,6 +135,11 @@ async fn popular(
 }
 
 /// Every finished video of one job with its attribution, page by page from the handler.
+#[utoipa::path(get, path = "/api/export/metadata/{id}", tag = "original", params(JobPath),
+    responses(
+        (status = 200, description = "The job's videos", body = schema::ExportMetadata),
+        problems::NotFound, problems::Unauthenticated, problems::Unavailable,
+    ))]
 async fn export_metadata(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -122,5 +160,5 @@ async fn export_metadata(
             None => break,
         }
     }
-    Ok(Json(json::export_metadata(id, &records)))
+    Ok(Json(json::export_metadata(id, records)))
 }
