@@ -14,8 +14,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::broadcast;
 
 use crate::protocol::Event;
-pub use replay::{Numbered, REPLAY_EVENTS};
 use replay::Ring;
+pub use replay::{Numbered, REPLAY_EVENTS};
 
 /// A cheap-to-clone sender of [`Event`]s to every current subscriber.
 #[derive(Clone)]

@@ -11,9 +11,9 @@ use tokio_util::task::TaskTracker;
 
 use super::connections::{Activity, Admission, Connections, Ticket};
 use super::{handlers, Shared};
+use crate::events::Numbered;
 use crate::ipc::server::Peer;
 use crate::ipc::{Connection, IpcError};
-use crate::events::Numbered;
 use crate::job::JobId;
 use crate::protocol::{
     ErrorKind, Event, Hello, HelloReply, Request, Response, RpcError, PROTOCOL_VERSION,

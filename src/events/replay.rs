@@ -77,20 +77,17 @@ impl Ring {
         if last < self.floor || last >= self.next {
             return None;
         }
-        Some(
-            self.kept
-                .iter()
-                .filter(|n| n.id > last)
-                .cloned()
-                .collect(),
-        )
+        Some(self.kept.iter().filter(|n| n.id > last).cloned().collect())
     }
 }
 
 /// Whether an event changes what a client shows for good (kept for replay), as opposed to a
 /// passing tick such as progress, which the next tick replaces anyway.
 pub fn is_state_change(event: &Event) -> bool {
-    matches!(event, Event::Job(_) | Event::Download(_) | Event::Breaker(_))
+    matches!(
+        event,
+        Event::Job(_) | Event::Download(_) | Event::Breaker(_)
+    )
 }
 
 #[cfg(test)]
