@@ -24,7 +24,7 @@ pub use request::{
     ThemesQuery,
 };
 pub use response::{
-    Answer, ErrorKind, ExportPage, JobDetail, Response, RpcError, Setting, ShuttingDown,
+    Answer, ErrorKind, ExportPage, JobDetail, MediaFile, Response, RpcError, Setting, ShuttingDown,
     SourceStatus, StatusView, Subscribed, WebLogin,
 };
 

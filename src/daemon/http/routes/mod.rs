@@ -8,6 +8,7 @@ pub mod health;
 pub mod insight;
 pub mod jobs;
 pub mod login;
+pub mod media;
 pub mod metrics;
 pub mod original;
 
