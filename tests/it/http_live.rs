@@ -409,3 +409,66 @@ fn a_finished_video_can_be_seeked_and_revalidated_through_media() {
 fn httpdate_ok(value: &str) -> bool {
     value.ends_with(" GMT") && value.len() == 29
 }
+
+#[test]
+fn an_http_export_is_the_cli_export_as_a_file_download() {
+    let provider = provider();
+    let daemon = daemon(&provider);
+    let web = daemon.web();
+    let job = create_job(&web);
+    wait_done(&web, job);
+
+    for format in ["json", "csv"] {
+        let reply = send_for_bytes(web.request(
+            reqwest::Method::GET,
+            &format!("/api/export?job={job}&format={format}"),
+        ));
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let cli = daemon.ctl(&["export", &job.to_string(), "--format", format]);
+        assert!(cli.status.success(), "{cli:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&reply.body),
+            String::from_utf8_lossy(&cli.stdout),
+            "{format}"
+        );
+        assert_eq!(
+            reply.header("content-disposition"),
+            format!("attachment; filename=\"vfetch-job-{job}.{format}\"")
+        );
+        let expected_type = if format == "json" {
+            "application/json"
+        } else {
+            "text/csv"
+        };
+        assert!(
+            reply.header("content-type").starts_with(expected_type),
+            "{}",
+            reply.header("content-type")
+        );
+    }
+    let records: Value = serde_json::from_slice(
+        &send_for_bytes(web.request(reqwest::Method::GET, "/api/export")).body,
+    )
+    .expect("JSON");
+    assert_eq!(records.as_array().map(Vec::len), Some(3), "{records:#}");
+    let everything = send_for_bytes(web.request(reqwest::Method::GET, "/api/export?format=csv"));
+    assert_eq!(
+        everything.header("content-disposition"),
+        "attachment; filename=\"vfetch-export.csv\""
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&everything.body),
+        String::from_utf8_lossy(&daemon.ctl(&["export", "--format", "csv"]).stdout)
+    );
+
+    web.get(&format!("/api/export?job={job}&format=xml"))
+        .assert_problem(422);
+    web.get("/api/export?job=999").assert_problem(404);
+    web.get("/api/export?job=abc").assert_problem(422);
+    send(web.bare(reqwest::Method::GET, "/api/export")).assert_problem(401);
+}

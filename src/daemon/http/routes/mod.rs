@@ -4,6 +4,7 @@
 pub mod config;
 pub mod control;
 pub mod events;
+pub mod export;
 pub mod health;
 pub mod insight;
 pub mod jobs;
