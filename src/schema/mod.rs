@@ -18,7 +18,7 @@ use schemars::JsonSchema;
 use serde_json::{json, Map, Value};
 
 pub use download::{Download, DownloadError, Validation, ValidationState};
-pub use event::{Breaker, Event, Hello, Lagged, Progress, RateLimited, Retry};
+pub use event::{Breaker, Event, Hello, Lagged, Progress, RateLimited, Retry, Snapshot};
 pub use http::{
     DailyCounts, DatabaseState, DownloadProgress, ExportMetadata, FetchAccepted, Health,
     HealthState, JobProgress, PopularTheme, PopularThemes, SetupAnswer, SourceCounts, StatsAnswer,

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use super::problem::{Problem, ProblemKind};
+use crate::download::DownloadId;
 use crate::job::JobId;
 
 /// The largest request body accepted (JSON bodies are small).
@@ -62,22 +63,60 @@ impl utoipa::IntoParams for JobPath {
     fn into_params(
         _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
     ) -> Vec<utoipa::openapi::path::Parameter> {
-        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
-        use utoipa::openapi::{ObjectBuilder, Required, Type};
-        let schema = ObjectBuilder::new()
-            .schema_type(Type::Integer)
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                utoipa::openapi::KnownFormat::Int64,
-            )))
-            .minimum(Some(1));
-        vec![ParameterBuilder::new()
-            .name("id")
-            .parameter_in(ParameterIn::Path)
-            .required(Required::True)
-            .description(Some("A job's id, as `vfetchctl list` shows it"))
-            .schema(Some(schema))
-            .build()]
+        vec![id_parameter("A job's id, as `vfetchctl list` shows it")]
     }
+}
+
+/// A download id from the path (`/media/{id}`): anything but a positive whole number
+/// (`..%2F..`, `abc`) names no download (404), so nothing else from the path is ever used.
+pub struct DownloadPath(pub DownloadId);
+
+impl<S: Send + Sync> FromRequestParts<S> for DownloadPath {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let no_such = || {
+            Problem::new(
+                ProblemKind::NotFound,
+                "no such download: a download id is a number",
+            )
+        };
+        let Path(text) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| no_such())?;
+        match text.parse::<i64>() {
+            Ok(n) if n > 0 => Ok(DownloadPath(DownloadId(n))),
+            _ => Err(no_such()),
+        }
+    }
+}
+
+/// Describes the path parameter to the OpenAPI description: `params(DownloadPath)`.
+impl utoipa::IntoParams for DownloadPath {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        vec![id_parameter(
+            "A download's id, as `vfetchctl show JOB` and the export show it",
+        )]
+    }
+}
+
+/// The `{id}` path parameter: a positive 64-bit integer.
+fn id_parameter(description: &str) -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{KnownFormat, ObjectBuilder, Required, SchemaFormat, Type};
+    let schema = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(1));
+    ParameterBuilder::new()
+        .name("id")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(description))
+        .schema(Some(schema))
+        .build()
 }
 
 /// A JSON body's refusal as a problem.

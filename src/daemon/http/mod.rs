@@ -157,6 +157,9 @@ fn protected_routes() -> OpenApiRouter<ApiState> {
         .merge(routes::original::routes())
         .merge(routes::metrics::routes())
         .merge(routes::openapi::routes())
+        .merge(routes::events::routes())
+        .merge(routes::media::routes())
+        .merge(routes::export::routes())
 }
 
 /// The routes anyone who can reach the listener may use; they say nothing secret.

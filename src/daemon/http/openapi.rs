@@ -121,6 +121,7 @@ json_schema!(
     schema::PopularThemes,
     schema::ExportMetadata,
     schema::Health,
+    crate::insight::ExportRecord,
     ProblemDocument,
 );
 
@@ -174,6 +175,10 @@ pub mod problems {
         CrossSite => [(Forbidden, "a change sent with the session cookie from another site")];
         /// 404: the id names no job.
         NotFound => [(NotFound, "no such job")];
+        /// 404: the id names no download, or its file has left the library.
+        NoDownload => [(NotFound, "no such download, or its file is no longer in the library")];
+        /// 409: the download has not finished, so there is no file to send yet.
+        Unfinished => [(Conflict, "the download has not finished")];
         /// 409: the change is not allowed in the job's current state.
         Conflict => [(Conflict, "not allowed in the job's current state")];
         /// 422: a query parameter or a value the daemon cannot accept.

@@ -5,10 +5,13 @@
 
 pub mod config;
 pub mod control;
+pub mod events;
+pub mod export;
 pub mod health;
 pub mod insight;
 pub mod jobs;
 pub mod login;
+pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod original;
