@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::download::DownloadId;
+use crate::gallery::{LibraryQuery, ThumbKind};
 use crate::insight::{CleanupQuery, HistoryQuery, Period};
 use crate::job::{JobId, JobState, NewJob};
 
@@ -66,6 +68,18 @@ pub enum Request {
     /// Several settings changed together: all are checked before any is applied; answered
     /// with [`Response::Config`](super::Response::Config) (the changed keys).
     ConfigPatch(Vec<ConfigChange>),
+    /// A page of the library's finished videos, newest first; answered with
+    /// [`Response::Library`](super::Response::Library).
+    Library(LibraryQuery),
+    /// One thumbnail image of a finished download; answered with
+    /// [`Response::Thumbnail`](super::Response::Thumbnail).
+    Thumbnail {
+        download: DownloadId,
+        kind: ThumbKind,
+    },
+    /// Make the thumbnails that are missing (never made, failed, or deleted); answered with
+    /// [`Response::Thumbnails`](super::Response::Thumbnails) once all were tried.
+    MakeMissingThumbnails,
 }
 
 impl Request {
@@ -98,6 +112,8 @@ impl Request {
                 | Request::Export { .. }
                 | Request::Metrics
                 | Request::ExportPage(_)
+                | Request::Library(_)
+                | Request::Thumbnail { .. }
         )
     }
 }
@@ -212,6 +228,12 @@ impl From<HistoryQuery> for Request {
 impl From<CleanupQuery> for Request {
     fn from(message: CleanupQuery) -> Self {
         Request::Cleanup(message)
+    }
+}
+
+impl From<LibraryQuery> for Request {
+    fn from(message: LibraryQuery) -> Self {
+        Request::Library(message)
     }
 }
 
