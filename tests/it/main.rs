@@ -33,4 +33,5 @@ mod service;
 mod soak;
 mod socket;
 mod terminal_text;
+mod thumbnails;
 mod waiting;

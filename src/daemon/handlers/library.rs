@@ -20,14 +20,17 @@ const MAX_IMAGE_BYTES: u64 = 4 << 20;
 /// Finished downloads read per store call during the backfill.
 const BACKFILL_PAGE: u32 = 500;
 
-/// One page of the library, newest first; `next_cursor` is set while more may follow.
+/// One page of the library, newest first; `next_cursor` is set only when more follow (one row
+/// more than asked is read to know), so a client never fetches an empty last page.
 pub async fn library(shared: &Arc<Shared>, mut query: LibraryQuery) -> Result<Response, RpcError> {
-    query.limit = query.limit.clamp(1, MAX_PAGE);
+    let limit = query.limit.clamp(1, MAX_PAGE);
+    query.limit = limit + 1;
     query.theme = query.theme.filter(|t| !t.trim().is_empty());
-    let limit = query.limit as usize;
-    let videos = shared.store.library_page(query).await?;
+    let mut videos = shared.store.library_page(query).await?;
+    let more = videos.len() > limit as usize;
+    videos.truncate(limit as usize);
     let next_cursor = match videos.last() {
-        Some(last) if videos.len() == limit => Some(last.download),
+        Some(last) if more => Some(last.download),
         _ => None,
     };
     Ok(Response::Library(LibraryPage {

@@ -6,6 +6,7 @@ pub mod control;
 pub mod health;
 pub mod insight;
 pub mod jobs;
+pub mod library;
 pub mod login;
 pub mod metrics;
 pub mod original;
