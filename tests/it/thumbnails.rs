@@ -48,7 +48,7 @@ fn collect(daemon: &Daemon, args: &[&str]) {
 fn pages(web: &Web, query: &str, limit: u32) -> Vec<Value> {
     let mut out = Vec::new();
     let mut cursor = String::new();
-    loop {
+    for _ in 0..100 {
         let reply = web.get(&format!("/api/library?limit={limit}{query}{cursor}"));
         assert_eq!(reply.status, 200, "{}", reply.body);
         let page = reply.json();
@@ -58,6 +58,7 @@ fn pages(web: &Web, query: &str, limit: u32) -> Vec<Value> {
             None => return out,
         }
     }
+    panic!("the library never ended: {out:?}");
 }
 
 /// The library's videos, all pages joined.
