@@ -45,8 +45,10 @@ pub enum Response {
     Library(LibraryPage),
     /// The answer to `Thumbnail`: the image.
     Thumbnail(ThumbnailImage),
-    /// The answer to `MakeMissingThumbnails`: what was made.
+    /// The end of `MakeMissingThumbnails`: what was made.
     Thumbnails(ThumbnailReport),
+    /// `MakeMissingThumbnails` under way: the counts so far (every few seconds).
+    ThumbnailsProgress(ThumbnailReport),
 }
 
 /// The payload of one kind of [`Response`], so a client can name the answer it expects and get
@@ -86,7 +88,6 @@ answer! {
     ExportPage => ExportPage,
     LibraryPage => Library,
     ThumbnailImage => Thumbnail,
-    ThumbnailReport => Thumbnails,
 }
 
 /// The answer [`Response::ShuttingDown`], as an [`Answer`].
