@@ -12,6 +12,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -178,7 +179,10 @@ impl Run<'_> {
         filter: &str,
         target: &Path,
     ) -> Result<(), ThumbnailError> {
-        let temporary = target.with_extension(format!("jpg.{}.tmp", std::process::id()));
+        // Unique per run: the backfill and a just-finished download may make the same id at once.
+        static RUNS: AtomicU64 = AtomicU64::new(0);
+        let run = RUNS.fetch_add(1, Ordering::Relaxed);
+        let temporary = target.with_extension(format!("jpg.{}-{run}.tmp", std::process::id()));
         let mut command = tokio::process::Command::new(self.ffmpeg);
         command.args(["-v", "error", "-nostdin", "-y"]);
         for at in seeks {
