@@ -9,8 +9,8 @@
 //! ```
 //!
 //! Scenarios: `bulk` (throughput against aria2c and curl on nginx), `memory`, `fanout`, `rpc`,
-//! `queue`, `resume`, `http` (the HTTP API's idle memory and `GET /api/jobs` at 10,000 jobs).
-//! Options: `--smoke`, `--reps N`, `--out FILE` (also write the table as
+//! `queue`, `resume`, `http` (the HTTP API's idle memory and `GET /api/jobs` at 10,000 jobs),
+//! `gallery`. Options: `--smoke`, `--reps N`, `--out FILE` (also write the table as
 //! Markdown), `--strict` (exit 1 when a target is missed), `--no-build` (do not run
 //! `cargo build --bins` first). The table goes to stdout; progress goes to stderr.
 //!
@@ -34,6 +34,7 @@ mod content;
 mod ctx;
 mod daemon;
 mod fanout;
+mod gallery;
 mod http;
 mod memory;
 mod nginx;
@@ -54,6 +55,7 @@ use crate::bulk::bulk;
 use crate::ctx::{Ctx, Sizes};
 use crate::daemon::{locate_bins, BINS};
 use crate::fanout::fanout;
+use crate::gallery::gallery;
 use crate::http::http;
 use crate::memory::memory;
 use crate::procs::{install_signal_cleanup, kill_all_children, ROOT};
@@ -72,10 +74,11 @@ enum Scenario {
     Queue,
     Resume,
     Http,
+    Gallery,
 }
 
 impl Scenario {
-    const ALL: [Scenario; 7] = [
+    const ALL: [Scenario; 8] = [
         Scenario::Bulk,
         Scenario::Memory,
         Scenario::Fanout,
@@ -83,6 +86,7 @@ impl Scenario {
         Scenario::Queue,
         Scenario::Resume,
         Scenario::Http,
+        Scenario::Gallery,
     ];
 
     fn name(self) -> &'static str {
@@ -94,6 +98,7 @@ impl Scenario {
             Scenario::Queue => "queue",
             Scenario::Resume => "resume",
             Scenario::Http => "http",
+            Scenario::Gallery => "gallery",
         }
     }
 }
@@ -108,7 +113,7 @@ struct Opts {
 }
 
 fn usage() -> &'static str {
-    "usage: bench [all | bulk | memory | fanout | rpc | queue | resume | http]... \
+    "usage: bench [all | bulk | memory | fanout | rpc | queue | resume | http | gallery]... \
      [--smoke] [--reps N] [--out FILE] [--strict] [--no-build]"
 }
 
@@ -296,6 +301,7 @@ fn main() -> ExitCode {
             Scenario::Queue => queue(&ctx),
             Scenario::Resume => resume(&ctx),
             Scenario::Http => http(&ctx),
+            Scenario::Gallery => gallery(&ctx),
         }));
         let result = match result {
             Ok(r) => r,

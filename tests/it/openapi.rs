@@ -44,6 +44,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/events"),
     ("GET", "/api/export"),
     ("GET", "/media/{id}"),
+    ("GET", "/api/library"),
+    ("GET", "/thumbs/{id}"),
+    ("GET", "/thumbs/{id}/sprite"),
 ];
 
 /// The routes that answer without credentials.

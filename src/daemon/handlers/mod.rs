@@ -5,6 +5,7 @@ mod control;
 pub mod export;
 mod insight;
 mod jobs;
+pub mod library;
 mod media;
 mod process;
 mod status;
@@ -41,11 +42,15 @@ pub async fn handle(shared: &Arc<Shared>, request: Request) -> Response {
         Request::ExportPage(query) => export::page(shared, query).await,
         Request::ConfigPatch(changes) => config::patch(shared, changes).await,
         Request::Media(id) => media::file(shared, id).await,
+        Request::Library(query) => library::library(shared, query).await,
+        Request::Thumbnail { download, kind } => library::thumbnail(shared, download, kind).await,
         // The connection task streams these itself; reaching here is a bug in the caller.
-        Request::Subscribe { .. } | Request::Export { .. } => Err(RpcError::new(
-            ErrorKind::Protocol,
-            "subscribe is handled by the connection",
-        )),
+        Request::Subscribe { .. } | Request::Export { .. } | Request::MakeMissingThumbnails => {
+            Err(RpcError::new(
+                ErrorKind::Protocol,
+                "subscribe is handled by the connection",
+            ))
+        }
     };
     result.unwrap_or_else(Response::Error)
 }

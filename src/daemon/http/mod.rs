@@ -160,6 +160,7 @@ fn protected_routes() -> OpenApiRouter<ApiState> {
         .merge(routes::events::routes())
         .merge(routes::media::routes())
         .merge(routes::export::routes())
+        .merge(routes::library::routes())
 }
 
 /// The routes anyone who can reach the listener may use; they say nothing secret.

@@ -121,6 +121,7 @@ json_schema!(
     schema::PopularThemes,
     schema::ExportMetadata,
     schema::Health,
+    schema::LibraryPage,
     crate::insight::ExportRecord,
     ProblemDocument,
 );
@@ -177,6 +178,8 @@ pub mod problems {
         NotFound => [(NotFound, "no such job")];
         /// 404: the id names no download, or its file has left the library.
         NoDownload => [(NotFound, "no such download, or its file is no longer in the library")];
+        /// 404: no such download, or its thumbnails are not made (yet).
+        NoThumbnail => [(NotFound, "no such download, or its thumbnail is not made yet")];
         /// 409: the download has not finished, so there is no file to send yet.
         Unfinished => [(Conflict, "the download has not finished")];
         /// 409: the change is not allowed in the job's current state.

@@ -10,6 +10,7 @@ pub mod export;
 pub mod health;
 pub mod insight;
 pub mod jobs;
+pub mod library;
 pub mod login;
 pub mod media;
 pub mod metrics;
