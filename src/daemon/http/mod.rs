@@ -5,7 +5,8 @@
 //!
 //! This file binds the listener, assembles the router from each `routes/` file's `routes()`,
 //! and serves until the daemon's shutdown token is cancelled. The routes are utoipa-axum
-//! `OpenApiRouter`s, so the same lists give the OpenAPI description (`openapi.rs`).
+//! `OpenApiRouter`s, so the same lists give the OpenAPI description (`openapi.rs`); the router
+//! served is built without it (`register.rs`).
 
 pub mod access;
 mod auth;
@@ -14,6 +15,7 @@ mod host;
 mod json;
 mod openapi;
 mod problem;
+mod register;
 mod routes;
 mod state;
 mod throttle;
@@ -35,6 +37,7 @@ use crate::config::{Config, WebListen};
 use extract::MAX_BODY_BYTES;
 use host::Hosts;
 use problem::{Problem, ProblemKind};
+use register::Build;
 use state::{ApiState, Inner};
 use throttle::Throttle;
 
@@ -148,30 +151,30 @@ pub async fn serve(listener: Listener, shared: Arc<Shared>) {
 }
 
 /// The routes that need the token or a session (`auth::require`).
-fn protected_routes() -> OpenApiRouter<ApiState> {
+fn protected_routes(build: Build) -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
-        .merge(routes::jobs::routes())
-        .merge(routes::control::routes())
-        .merge(routes::insight::routes())
-        .merge(routes::config::routes())
-        .merge(routes::original::routes())
-        .merge(routes::metrics::routes())
-        .merge(routes::openapi::routes())
+        .merge(routes::jobs::routes(build))
+        .merge(routes::control::routes(build))
+        .merge(routes::insight::routes(build))
+        .merge(routes::config::routes(build))
+        .merge(routes::original::routes(build))
+        .merge(routes::metrics::routes(build))
+        .merge(routes::openapi::routes(build))
 }
 
 /// The routes anyone who can reach the listener may use; they say nothing secret.
-fn public_routes() -> OpenApiRouter<ApiState> {
+fn public_routes(build: Build) -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
-        .merge(routes::health::routes())
-        .merge(routes::login::routes())
+        .merge(routes::health::routes(build))
+        .merge(routes::login::routes(build))
 }
 
-/// Every route, behind the checks that apply to it.
+/// Every route, behind the checks that apply to it (no description: see [`Build::Serve`]).
 fn router(state: ApiState) -> Router {
-    let (protected, _) = protected_routes()
+    let (protected, _) = protected_routes(Build::Serve)
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require))
         .split_for_parts();
-    let (public, _) = public_routes().split_for_parts();
+    let (public, _) = public_routes(Build::Serve).split_for_parts();
     Router::new()
         .merge(protected)
         .merge(public)
