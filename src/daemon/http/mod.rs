@@ -20,6 +20,7 @@ mod routes;
 mod state;
 mod throttle;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
@@ -120,9 +121,10 @@ fn url_of(local: SocketAddr) -> String {
     format!("http://{shown}")
 }
 
-/// Serves HTTP until the daemon's shutdown token is cancelled, then lets requests in flight
-/// finish for a moment.
-pub async fn serve(listener: Listener, shared: Arc<Shared>) {
+/// Builds the router now, then returns what serves HTTP until the daemon's shutdown token is
+/// cancelled and lets requests in flight finish for a moment. Building before the task runs
+/// lets the daemon hand start-up's freed memory back in one go (`daemon::memory`).
+pub fn serve(listener: Listener, shared: Arc<Shared>) -> impl Future<Output = ()> + Send {
     let remote = shared.config().web_allow_remote;
     let state = ApiState(Arc::new(Inner {
         hosts: Hosts::new(listener.local, remote),
@@ -131,22 +133,26 @@ pub async fn serve(listener: Listener, shared: Arc<Shared>) {
         shared: Arc::clone(&shared),
     }));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let shutdown = shared.shutdown.clone();
-    let server = axum::serve(listener.listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await });
-    let mut server = std::pin::pin!(std::future::IntoFuture::into_future(server));
-    tokio::select! {
-        result = &mut server => {
-            if let Err(e) = result {
-                tracing::error!(error = %e, "the HTTP listener stopped");
+    async move {
+        let shutdown = shared.shutdown.clone();
+        let server = axum::serve(listener.listener, app)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await });
+        let mut server = std::pin::pin!(std::future::IntoFuture::into_future(server));
+        tokio::select! {
+            result = &mut server => {
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "the HTTP listener stopped");
+                }
+                return;
             }
-            return;
+            _ = shared.shutdown.cancelled() => {}
         }
-        _ = shared.shutdown.cancelled() => {}
-    }
-    // Long-lived responses (event streams) would hold a graceful stop forever: bound it.
-    if tokio::time::timeout(DRAIN_TIMEOUT, server).await.is_err() {
-        tracing::warn!("some HTTP requests did not finish within {DRAIN_TIMEOUT:?}; closing them");
+        // Long-lived responses (event streams) would hold a graceful stop forever: bound it.
+        if tokio::time::timeout(DRAIN_TIMEOUT, server).await.is_err() {
+            tracing::warn!(
+                "some HTTP requests did not finish within {DRAIN_TIMEOUT:?}; closing them"
+            );
+        }
     }
 }
 
