@@ -114,7 +114,7 @@ pub(crate) fn http(ctx: &Ctx) -> Result<Vec<Row>> {
                 .await
                 .map_err(|e| anyhow!("list: {e}"))?
             {
-                Response::Jobs(jobs) if !jobs.is_empty() => {}
+                Response::JobList(jobs) if !jobs.is_empty() => {}
                 other => bail!("list: unexpected answer {other:?}"),
             }
             t.push(t0.elapsed().as_secs_f64() * 1e3);

@@ -9,6 +9,7 @@ mod http;
 mod limits;
 mod lock;
 pub mod logging;
+mod memory;
 mod notify;
 mod progress;
 pub mod recover;
@@ -152,6 +153,8 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
     let backups = backup::start(Arc::clone(&shared));
 
     let web = web_listener.map(|l| tokio::spawn(http::serve(l, Arc::clone(&shared))));
+    // Start-up is over (config, migrations, the HTTP router): what it freed goes back.
+    memory::release_freed();
     let tracker = TaskTracker::new();
     server::serve(listener, Arc::clone(&shared), &tracker).await;
 

@@ -278,7 +278,7 @@ fn routes_are_registered_only_with_their_descriptions() {
     }
     assert!(
         offending.is_empty(),
-        "register routes with utoipa_axum's routes!(...) so they are described:\n{}",
+        "register routes with routes!(...) (src/daemon/http/register.rs) so they are described:\n{}",
         offending.join("\n")
     );
 }

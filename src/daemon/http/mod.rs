@@ -5,7 +5,8 @@
 //!
 //! This file binds the listener, assembles the router from each `routes/` file's `routes()`,
 //! and serves until the daemon's shutdown token is cancelled. The routes are utoipa-axum
-//! `OpenApiRouter`s, so the same lists give the OpenAPI description (`openapi.rs`).
+//! `OpenApiRouter`s, so the same lists give the OpenAPI description (`openapi.rs`); the router
+//! served is built without it (`register.rs`).
 
 pub mod access;
 mod auth;
@@ -14,10 +15,12 @@ mod host;
 mod json;
 mod openapi;
 mod problem;
+mod register;
 mod routes;
 mod state;
 mod throttle;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
@@ -35,6 +38,7 @@ use crate::config::{Config, WebListen};
 use extract::MAX_BODY_BYTES;
 use host::Hosts;
 use problem::{Problem, ProblemKind};
+use register::Build;
 use state::{ApiState, Inner};
 use throttle::Throttle;
 
@@ -117,9 +121,10 @@ fn url_of(local: SocketAddr) -> String {
     format!("http://{shown}")
 }
 
-/// Serves HTTP until the daemon's shutdown token is cancelled, then lets requests in flight
-/// finish for a moment.
-pub async fn serve(listener: Listener, shared: Arc<Shared>) {
+/// Builds the router now, then returns what serves HTTP until the daemon's shutdown token is
+/// cancelled and lets requests in flight finish for a moment. Building before the task runs
+/// lets the daemon hand start-up's freed memory back in one go (`daemon::memory`).
+pub fn serve(listener: Listener, shared: Arc<Shared>) -> impl Future<Output = ()> + Send {
     let remote = shared.config().web_allow_remote;
     let state = ApiState(Arc::new(Inner {
         hosts: Hosts::new(listener.local, remote),
@@ -128,54 +133,58 @@ pub async fn serve(listener: Listener, shared: Arc<Shared>) {
         shared: Arc::clone(&shared),
     }));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let shutdown = shared.shutdown.clone();
-    let server = axum::serve(listener.listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await });
-    let mut server = std::pin::pin!(std::future::IntoFuture::into_future(server));
-    tokio::select! {
-        result = &mut server => {
-            if let Err(e) = result {
-                tracing::error!(error = %e, "the HTTP listener stopped");
+    async move {
+        let shutdown = shared.shutdown.clone();
+        let server = axum::serve(listener.listener, app)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await });
+        let mut server = std::pin::pin!(std::future::IntoFuture::into_future(server));
+        tokio::select! {
+            result = &mut server => {
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "the HTTP listener stopped");
+                }
+                return;
             }
-            return;
+            _ = shared.shutdown.cancelled() => {}
         }
-        _ = shared.shutdown.cancelled() => {}
-    }
-    // Long-lived responses (event streams) would hold a graceful stop forever: bound it.
-    if tokio::time::timeout(DRAIN_TIMEOUT, server).await.is_err() {
-        tracing::warn!("some HTTP requests did not finish within {DRAIN_TIMEOUT:?}; closing them");
+        // Long-lived responses (event streams) would hold a graceful stop forever: bound it.
+        if tokio::time::timeout(DRAIN_TIMEOUT, server).await.is_err() {
+            tracing::warn!(
+                "some HTTP requests did not finish within {DRAIN_TIMEOUT:?}; closing them"
+            );
+        }
     }
 }
 
 /// The routes that need the token or a session (`auth::require`).
-fn protected_routes() -> OpenApiRouter<ApiState> {
+fn protected_routes(build: Build) -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
-        .merge(routes::jobs::routes())
-        .merge(routes::control::routes())
-        .merge(routes::insight::routes())
-        .merge(routes::config::routes())
-        .merge(routes::original::routes())
-        .merge(routes::metrics::routes())
-        .merge(routes::openapi::routes())
-        .merge(routes::events::routes())
-        .merge(routes::media::routes())
-        .merge(routes::export::routes())
-        .merge(routes::library::routes())
+        .merge(routes::jobs::routes(build))
+        .merge(routes::control::routes(build))
+        .merge(routes::insight::routes(build))
+        .merge(routes::config::routes(build))
+        .merge(routes::original::routes(build))
+        .merge(routes::metrics::routes(build))
+        .merge(routes::openapi::routes(build))
+        .merge(routes::events::routes(build))
+        .merge(routes::media::routes(build))
+        .merge(routes::export::routes(build))
+        .merge(routes::library::routes(build))
 }
 
 /// The routes anyone who can reach the listener may use; they say nothing secret.
-fn public_routes() -> OpenApiRouter<ApiState> {
+fn public_routes(build: Build) -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
-        .merge(routes::health::routes())
-        .merge(routes::login::routes())
+        .merge(routes::health::routes(build))
+        .merge(routes::login::routes(build))
 }
 
-/// Every route, behind the checks that apply to it.
+/// Every route, behind the checks that apply to it (no description: see [`Build::Serve`]).
 fn router(state: ApiState) -> Router {
-    let (protected, _) = protected_routes()
+    let (protected, _) = protected_routes(Build::Serve)
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require))
         .split_for_parts();
-    let (public, _) = public_routes().split_for_parts();
+    let (public, _) = public_routes(Build::Serve).split_for_parts();
     Router::new()
         .merge(protected)
         .merge(public)

@@ -17,6 +17,7 @@ use utoipa::openapi::{Components, InfoBuilder, LicenseBuilder, SecurityRequireme
 
 use super::auth::SESSION_COOKIE;
 use super::problem::ProblemDocument;
+use super::register::Build;
 use crate::schema;
 
 /// The extension key a placeholder schema carries its schemars schema under.
@@ -201,8 +202,8 @@ pub mod problems {
 /// The whole description: the routes' paths from the router, the schemas, the security
 /// schemes (every operation needs one of them unless its route is public).
 pub fn document() -> Value {
-    let public = super::public_routes().into_openapi();
-    let mut api = super::protected_routes().into_openapi();
+    let public = super::public_routes(Build::Describe).into_openapi();
+    let mut api = super::protected_routes(Build::Describe).into_openapi();
     let public_paths: Vec<String> = public.paths.paths.keys().cloned().collect();
     api.merge(public);
     api.info = InfoBuilder::new()
@@ -297,6 +298,43 @@ mod tests {
             doc,
             json!({"components": {"schemas": {"A": {"type": "string"}}}})
         );
+    }
+
+    /// Each path's methods, as a description lists them.
+    fn methods(build: Build) -> Vec<(String, Vec<String>)> {
+        let mut api = super::super::protected_routes(build).into_openapi();
+        api.merge(super::super::public_routes(build).into_openapi());
+        let doc = serde_json::to_value(&api).unwrap();
+        doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(path, item)| {
+                (
+                    path.clone(),
+                    item.as_object().unwrap().keys().cloned().collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_served_router_has_every_described_route_but_no_description() {
+        assert_eq!(methods(Build::Serve), methods(Build::Describe));
+        let mut served = super::super::protected_routes(Build::Serve).into_openapi();
+        served.merge(super::super::public_routes(Build::Serve).into_openapi());
+        let schemas = served.components.as_ref().map_or(0, |c| c.schemas.len());
+        assert_eq!(schemas, 0, "schemas were built for serving");
+        let doc = serde_json::to_value(&served).unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                assert_eq!(
+                    operation,
+                    &json!({"responses": {}}),
+                    "{method} {path} was described for serving"
+                );
+            }
+        }
     }
 
     #[test]

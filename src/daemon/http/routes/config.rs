@@ -8,12 +8,12 @@ use axum::extract::{ConnectInfo, State};
 use axum::Json;
 use serde_json::{Map, Value};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::daemon::http::extract::Body;
 use crate::daemon::http::json;
 use crate::daemon::http::openapi::problems;
 use crate::daemon::http::problem::{Problem, ProblemKind};
+use crate::daemon::http::register::{routes, Build};
 use crate::daemon::http::state::{call, ApiState};
 use crate::protocol::{ConfigChange, Request, Setting};
 use crate::schema;
@@ -25,10 +25,10 @@ const SETUP_NAMES: [(&str, &str); 2] = [
 ];
 
 /// The config routes.
-pub fn routes() -> OpenApiRouter<ApiState> {
+pub fn routes(build: Build) -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
-        .routes(routes!(show_config, patch_config))
-        .routes(routes!(setup))
+        .routes(routes!(build; show_config, patch_config))
+        .routes(routes!(build; setup))
 }
 
 /// Every setting in force, API keys masked (as `vfetchctl config get`).

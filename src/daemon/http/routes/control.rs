@@ -9,25 +9,25 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::daemon::http::extract::{Body, JobPath};
 use crate::daemon::http::json;
 use crate::daemon::http::openapi::{json_schema, problems};
 use crate::daemon::http::problem::Problem;
+use crate::daemon::http::register::{routes, Build};
 use crate::daemon::http::state::{call, ApiState};
 use crate::job::Job;
 use crate::protocol::{Request, SetPriority, Target};
 use crate::schema;
 
 /// The control routes.
-pub fn routes() -> OpenApiRouter<ApiState> {
+pub fn routes(build: Build) -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
-        .routes(routes!(pause_job))
-        .routes(routes!(resume_job))
-        .routes(routes!(priority))
-        .routes(routes!(pause_all))
-        .routes(routes!(resume_all))
+        .routes(routes!(build; pause_job))
+        .routes(routes!(build; resume_job))
+        .routes(routes!(build; priority))
+        .routes(routes!(build; pause_all))
+        .routes(routes!(build; resume_all))
 }
 
 /// Pauses one job (as `vfetchctl pause ID`); answers with the job in its new state.

@@ -26,12 +26,12 @@ use tokio::sync::broadcast::Receiver;
 use tokio_util::sync::CancellationToken;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::parse;
 use crate::daemon::http::extract::Params;
 use crate::daemon::http::openapi::problems;
 use crate::daemon::http::problem::Problem;
+use crate::daemon::http::register::{routes, Build};
 use crate::daemon::http::state::{call, ApiState};
 use crate::events::Numbered;
 use crate::job::{JobId, JobState};
@@ -51,8 +51,8 @@ const UNFINISHED: [JobState; 4] = [
 ];
 
 /// The event stream's route.
-pub fn routes() -> OpenApiRouter<ApiState> {
-    OpenApiRouter::new().routes(routes!(events))
+pub fn routes(build: Build) -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new().routes(routes!(build; events))
 }
 
 /// `?job=7`.

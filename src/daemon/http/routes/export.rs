@@ -15,12 +15,12 @@ use futures::Stream;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::parse;
 use crate::daemon::http::extract::Params;
 use crate::daemon::http::openapi::problems;
 use crate::daemon::http::problem::{Problem, ProblemKind};
+use crate::daemon::http::register::{routes, Build};
 use crate::daemon::http::state::{call, ApiState};
 use crate::export::{Destination, ExportWriter};
 use crate::insight::ExportRecord;
@@ -31,8 +31,8 @@ use crate::protocol::{ExportPage, ExportPageQuery, Request};
 const PAGE: u32 = 200;
 
 /// The export route.
-pub fn routes() -> OpenApiRouter<ApiState> {
-    OpenApiRouter::new().routes(routes!(export))
+pub fn routes(build: Build) -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new().routes(routes!(build; export))
 }
 
 /// `?job=7&format=csv`.

@@ -8,16 +8,16 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::daemon::http::json;
+use crate::daemon::http::register::{routes, Build};
 use crate::daemon::http::state::{call, ApiState};
 use crate::protocol::{Request, StatusView};
 use crate::schema;
 
 /// `/health`.
-pub fn routes() -> OpenApiRouter<ApiState> {
-    OpenApiRouter::new().routes(routes!(health))
+pub fn routes(build: Build) -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new().routes(routes!(build; health))
 }
 
 /// 200 and "healthy" when the status (which reads the database) can be had; 503 otherwise.

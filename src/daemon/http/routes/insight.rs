@@ -10,13 +10,13 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::parse;
 use crate::daemon::http::extract::{Body, Params};
 use crate::daemon::http::json;
 use crate::daemon::http::openapi::{json_schema, problems};
 use crate::daemon::http::problem::Problem;
+use crate::daemon::http::register::{routes, Build};
 use crate::daemon::http::state::{call, ApiState};
 use crate::insight::{
     CleanupQuery, CleanupReport, HistoryQuery, HistoryRow, Period, Stats, ThemeCount,
@@ -30,13 +30,13 @@ const DEFAULT_HISTORY: u32 = 20;
 const DEFAULT_THEMES: u32 = 20;
 
 /// The insight routes.
-pub fn routes() -> OpenApiRouter<ApiState> {
+pub fn routes(build: Build) -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
-        .routes(routes!(status))
-        .routes(routes!(stats))
-        .routes(routes!(history))
-        .routes(routes!(themes))
-        .routes(routes!(cleanup))
+        .routes(routes!(build; status))
+        .routes(routes!(build; stats))
+        .routes(routes!(build; history))
+        .routes(routes!(build; themes))
+        .routes(routes!(build; cleanup))
 }
 
 /// The daemon's health and queue summary (as `vfetchctl status`).

@@ -12,13 +12,13 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::{parse, parse_list};
 use crate::daemon::http::extract::{Body, JobPath, Params};
 use crate::daemon::http::json;
 use crate::daemon::http::openapi::{json_schema, problems};
 use crate::daemon::http::problem::Problem;
+use crate::daemon::http::register::{routes, Build};
 use crate::daemon::http::state::{call, ApiState};
 use crate::job::{Job, JobOptions, NewJob};
 use crate::protocol::{JobDetail, JobView, ListQuery, Request};
@@ -28,10 +28,10 @@ use crate::schema;
 const DEFAULT_PAGE: u32 = 50;
 
 /// `/api/jobs` and `/api/jobs/{id}`.
-pub fn routes() -> OpenApiRouter<ApiState> {
+pub fn routes(build: Build) -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
-        .routes(routes!(list_jobs, create_job))
-        .routes(routes!(show_job, cancel_job))
+        .routes(routes!(build; list_jobs, create_job))
+        .routes(routes!(build; show_job, cancel_job))
 }
 
 /// `?state=queued,paused&limit=50&offset=0`.

@@ -11,13 +11,13 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::parse;
 use crate::daemon::http::extract::{DownloadPath, Params};
 use crate::daemon::http::json;
 use crate::daemon::http::openapi::problems;
 use crate::daemon::http::problem::{Problem, ProblemKind};
+use crate::daemon::http::register::{routes, Build};
 use crate::daemon::http::state::{call, ApiState};
 use crate::download::DownloadId;
 use crate::gallery::{LibraryPage, LibraryQuery, ThumbKind, ThumbnailImage, DEFAULT_PAGE};
@@ -28,11 +28,11 @@ use crate::schema;
 const THUMB_CACHE: &str = "private, max-age=86400";
 
 /// The gallery's routes.
-pub fn routes() -> OpenApiRouter<ApiState> {
+pub fn routes(build: Build) -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
-        .routes(routes!(library))
-        .routes(routes!(poster))
-        .routes(routes!(sprite))
+        .routes(routes!(build; library))
+        .routes(routes!(build; poster))
+        .routes(routes!(build; sprite))
 }
 
 /// `?theme=&source=&since=&until=&cursor=&limit=`.

@@ -7,20 +7,20 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::daemon::http::auth::SESSION_COOKIE;
 use crate::daemon::http::extract::Params;
 use crate::daemon::http::openapi::problems;
 use crate::daemon::http::problem::{Problem, ProblemDocument, ProblemKind};
+use crate::daemon::http::register::{routes, Build};
 use crate::daemon::http::state::ApiState;
 
 /// Where a browser goes after logging in (the dashboard's home).
 const AFTER_LOGIN: &str = "/";
 
 /// `/login`.
-pub fn routes() -> OpenApiRouter<ApiState> {
-    OpenApiRouter::new().routes(routes!(login))
+pub fn routes(build: Build) -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new().routes(routes!(build; login))
 }
 
 #[derive(Deserialize, IntoParams)]

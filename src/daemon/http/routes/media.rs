@@ -13,17 +13,17 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tower_http::services::ServeFile;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::daemon::http::extract::DownloadPath;
 use crate::daemon::http::openapi::problems;
 use crate::daemon::http::problem::{Problem, ProblemKind};
+use crate::daemon::http::register::{routes, Build};
 use crate::daemon::http::state::{call, ApiState};
 use crate::protocol::{MediaFile, Request as DaemonRequest};
 
 /// The media route.
-pub fn routes() -> OpenApiRouter<ApiState> {
-    OpenApiRouter::new().routes(routes!(media))
+pub fn routes(build: Build) -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new().routes(routes!(build; media))
 }
 
 /// A finished video from the library, whole or a `Range` of it, by download id.

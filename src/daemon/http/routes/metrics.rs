@@ -6,10 +6,10 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::daemon::http::openapi::problems;
 use crate::daemon::http::problem::Problem;
+use crate::daemon::http::register::{routes, Build};
 use crate::daemon::http::state::{call, ApiState};
 use crate::protocol::Request;
 
@@ -17,8 +17,8 @@ use crate::protocol::Request;
 const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// `/metrics`.
-pub fn routes() -> OpenApiRouter<ApiState> {
-    OpenApiRouter::new().routes(routes!(metrics))
+pub fn routes(build: Build) -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new().routes(routes!(build; metrics))
 }
 
 /// The daemon's metrics for Prometheus. Without credentials when `metrics_public` is on and

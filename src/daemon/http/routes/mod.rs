@@ -1,7 +1,7 @@
 //! One file per group of routes, each with a `routes()` the router merges. A route extracts,
 //! builds a `protocol::Request`, asks [`super::call`], and hands the answer to `json.rs`.
 //! Each handler carries its `#[utoipa::path]` description and is registered with `routes!`
-//! (handlers of one path together), never with a bare `.route(...)`.
+//! (`register.rs`; handlers of one path together), never with a bare `.route(...)`.
 
 pub mod config;
 pub mod control;

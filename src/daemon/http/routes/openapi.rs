@@ -4,14 +4,14 @@
 use axum::Json;
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::daemon::http::openapi::{self, problems};
+use crate::daemon::http::register::{routes, Build};
 use crate::daemon::http::state::ApiState;
 
 /// `/api/openapi.json`.
-pub fn routes() -> OpenApiRouter<ApiState> {
-    OpenApiRouter::new().routes(routes!(describe))
+pub fn routes(build: Build) -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new().routes(routes!(build; describe))
 }
 
 /// This description.

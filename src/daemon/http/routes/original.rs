@@ -14,13 +14,13 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::jobs::NewJobBody;
 use crate::daemon::http::extract::{Body, JobPath, Params};
 use crate::daemon::http::json;
 use crate::daemon::http::openapi::problems;
 use crate::daemon::http::problem::Problem;
+use crate::daemon::http::register::{routes, Build};
 use crate::daemon::http::state::{call, ApiState};
 use crate::insight::ThemeCount;
 use crate::job::Job;
@@ -33,13 +33,13 @@ const DEFAULT_SUGGESTIONS: u32 = 10;
 const EXPORT_PAGE: u32 = 200;
 
 /// The original's routes.
-pub fn routes() -> OpenApiRouter<ApiState> {
+pub fn routes(build: Build) -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
-        .routes(routes!(fetch))
-        .routes(routes!(job_status))
-        .routes(routes!(suggestions))
-        .routes(routes!(popular))
-        .routes(routes!(export_metadata))
+        .routes(routes!(build; fetch))
+        .routes(routes!(build; job_status))
+        .routes(routes!(build; suggestions))
+        .routes(routes!(build; popular))
+        .routes(routes!(build; export_metadata))
 }
 
 /// `{"theme","count","sources":"all"|"pexels,pixabay","quality","orientation"}`: queues a job
