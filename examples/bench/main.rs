@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Scenarios: `bulk` (throughput against aria2c and curl on nginx), `memory`, `fanout`, `rpc`,
-//! `queue`, `resume`, `http` (the HTTP API's idle memory and `GET /api/jobs` at 10,000 jobs).
+//! `queue`, `resume`, `http` (the HTTP API's idle memory and `GET /api/jobs` at 10,000 jobs),
+//! `sse` (event stream latency, and 1,000 connected SSE clients during a bulk download).
 //! Options: `--smoke`, `--reps N`, `--out FILE` (also write the table as
 //! Markdown), `--strict` (exit 1 when a target is missed), `--no-build` (do not run
 //! `cargo build --bins` first). The table goes to stdout; progress goes to stderr.
@@ -41,6 +42,7 @@ mod procs;
 mod queue;
 mod resume;
 mod rpc;
+mod sse;
 mod table;
 
 use std::fs;
@@ -60,6 +62,7 @@ use crate::procs::{install_signal_cleanup, kill_all_children, ROOT};
 use crate::queue::queue;
 use crate::resume::resume;
 use crate::rpc::rpc;
+use crate::sse::sse;
 use crate::table::{table, Row, Verdict};
 use crate::util::{started, which};
 
@@ -72,10 +75,11 @@ enum Scenario {
     Queue,
     Resume,
     Http,
+    Sse,
 }
 
 impl Scenario {
-    const ALL: [Scenario; 7] = [
+    const ALL: [Scenario; 8] = [
         Scenario::Bulk,
         Scenario::Memory,
         Scenario::Fanout,
@@ -83,6 +87,7 @@ impl Scenario {
         Scenario::Queue,
         Scenario::Resume,
         Scenario::Http,
+        Scenario::Sse,
     ];
 
     fn name(self) -> &'static str {
@@ -94,6 +99,7 @@ impl Scenario {
             Scenario::Queue => "queue",
             Scenario::Resume => "resume",
             Scenario::Http => "http",
+            Scenario::Sse => "sse",
         }
     }
 }
@@ -108,7 +114,7 @@ struct Opts {
 }
 
 fn usage() -> &'static str {
-    "usage: bench [all | bulk | memory | fanout | rpc | queue | resume | http]... \
+    "usage: bench [all | bulk | memory | fanout | rpc | queue | resume | http | sse]... \
      [--smoke] [--reps N] [--out FILE] [--strict] [--no-build]"
 }
 
@@ -296,6 +302,7 @@ fn main() -> ExitCode {
             Scenario::Queue => queue(&ctx),
             Scenario::Resume => resume(&ctx),
             Scenario::Http => http(&ctx),
+            Scenario::Sse => sse(&ctx),
         }));
         let result = match result {
             Ok(r) => r,
