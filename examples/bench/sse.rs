@@ -60,7 +60,7 @@ impl SseSizes {
         } else {
             SseSizes {
                 changes: 200,
-                clients: 20,
+                clients: 1000,
                 files: 200,
                 file_bytes: 8 * MIB,
             }
