@@ -29,7 +29,7 @@ use crate::content::write_content_file;
 use crate::ctx::Ctx;
 use crate::daemon::{add_job, connect, subscribe, wait_job, wikimedia_only, Daemon, V};
 use crate::nginx::Nginx;
-use crate::procs::proc_mem;
+use crate::procs::{proc_cpu, proc_mem};
 use crate::table::{median, mib, ms, percentile, secs, Row, Verdict};
 use crate::util::{sync_disks, which, MIB};
 
@@ -270,6 +270,10 @@ struct BulkRun {
     rss_before: u64,
     /// VmHWM at the end of the download.
     hwm: u64,
+    /// The daemon's CPU seconds over the download.
+    daemon_cpu: f64,
+    /// This process's CPU seconds over the download (the clients, and the catalogue).
+    bench_cpu: f64,
     seen: Vec<Seen>,
 }
 
@@ -356,6 +360,11 @@ fn fan_out(ctx: &Ctx, sz: &SseSizes) -> Result<Vec<Row>> {
         med(&without, |r| r.hwm as f64),
         med(&with, |r| r.hwm as f64),
     );
+    let (dcpu0, dcpu1) = (
+        med(&without, |r| r.daemon_cpu),
+        med(&with, |r| r.daemon_cpu),
+    );
+    let (bcpu0, bcpu1) = (med(&without, |r| r.bench_cpu), med(&with, |r| r.bench_cpu));
     let seen: Vec<Seen> = with.iter().flat_map(|r| r.seen.iter().copied()).collect();
     let lagged = seen.iter().filter(|s| s.lagged).count();
     let ended = seen.iter().filter(|s| s.ended).count();
@@ -371,6 +380,19 @@ fn fan_out(ctx: &Ctx, sz: &SseSizes) -> Result<Vec<Row>> {
         .peer(format!("no clients: {}", secs(w0)))
         .ratio(ratio)
         .target("within 5 %", ratio <= 1.05),
+        Row::info(
+            S,
+            format!("daemon CPU over the download, {c} SSE clients"),
+            format!("{dcpu1:.2} s"),
+        )
+        .peer(format!("no clients: {dcpu0:.2} s"))
+        .ratio(dcpu1 / dcpu0),
+        Row::info(
+            S,
+            format!("bench process CPU over the download ({c} clients reading)"),
+            format!("{bcpu1:.2} s"),
+        )
+        .peer(format!("no clients: {bcpu0:.2} s")),
         Row::info(
             S,
             format!("daemon VmRSS with {c} SSE clients connected (idle, before the download)"),
@@ -459,10 +481,12 @@ fn bulk_run(ctx: &Ctx, srv: &Srv, n: usize, clients: usize, name: &str) -> Resul
         let (rss_before, _) = proc_mem(pid)?;
         let mut events = subscribe(&socket).await?;
         let mut c = connect(&socket).await?;
+        let (cpu0, self0) = (proc_cpu(pid)?, self_cpu());
         let t0 = Instant::now();
         let job = add_job(&mut c, "sse bulk", n as u32, vec![SourceKind::Wikimedia]).await?;
         let job = wait_job(&mut events, &mut c, job.id, Duration::from_secs(300)).await?;
         let wall = t0.elapsed().as_secs_f64();
+        let (cpu1, self1) = (proc_cpu(pid)?, self_cpu());
         let (_, hwm) = proc_mem(pid)?;
         if job.state != JobState::Done || job.done as usize != n {
             stop.cancel();
@@ -487,6 +511,8 @@ fn bulk_run(ctx: &Ctx, srv: &Srv, n: usize, clients: usize, name: &str) -> Resul
             wall,
             rss_before,
             hwm,
+            daemon_cpu: cpu1.total() - cpu0.total(),
+            bench_cpu: self1 - self0,
             seen,
         })
     });
@@ -534,4 +560,15 @@ fn raise_fd_limit() {
             let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         }
     }
+}
+
+/// This process's user + system CPU seconds so far.
+fn self_cpu() -> f64 {
+    // SAFETY: getrusage writes only into the struct we pass, which lives for the call.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
 }
