@@ -10,7 +10,8 @@
 //!
 //! Scenarios: `bulk` (throughput against aria2c and curl on nginx), `memory`, `fanout`, `rpc`,
 //! `queue`, `resume`, `http` (the HTTP API's idle memory and `GET /api/jobs` at 10,000 jobs),
-//! `gallery`. Options: `--smoke`, `--reps N`, `--out FILE` (also write the table as
+//! `gallery`, `sse` (event stream latency, and 1,000 connected SSE clients during a bulk
+//! download). Options: `--smoke`, `--reps N`, `--out FILE` (also write the table as
 //! Markdown), `--strict` (exit 1 when a target is missed), `--no-build` (do not run
 //! `cargo build --bins` first). The table goes to stdout; progress goes to stderr.
 //!
@@ -42,6 +43,7 @@ mod procs;
 mod queue;
 mod resume;
 mod rpc;
+mod sse;
 mod table;
 
 use std::fs;
@@ -62,6 +64,7 @@ use crate::procs::{install_signal_cleanup, kill_all_children, ROOT};
 use crate::queue::queue;
 use crate::resume::resume;
 use crate::rpc::rpc;
+use crate::sse::sse;
 use crate::table::{table, Row, Verdict};
 use crate::util::{started, which};
 
@@ -75,10 +78,11 @@ enum Scenario {
     Resume,
     Http,
     Gallery,
+    Sse,
 }
 
 impl Scenario {
-    const ALL: [Scenario; 8] = [
+    const ALL: [Scenario; 9] = [
         Scenario::Bulk,
         Scenario::Memory,
         Scenario::Fanout,
@@ -87,6 +91,7 @@ impl Scenario {
         Scenario::Resume,
         Scenario::Http,
         Scenario::Gallery,
+        Scenario::Sse,
     ];
 
     fn name(self) -> &'static str {
@@ -99,6 +104,7 @@ impl Scenario {
             Scenario::Resume => "resume",
             Scenario::Http => "http",
             Scenario::Gallery => "gallery",
+            Scenario::Sse => "sse",
         }
     }
 }
@@ -113,7 +119,7 @@ struct Opts {
 }
 
 fn usage() -> &'static str {
-    "usage: bench [all | bulk | memory | fanout | rpc | queue | resume | http | gallery]... \
+    "usage: bench [all | bulk | memory | fanout | rpc | queue | resume | http | gallery | sse]... \
      [--smoke] [--reps N] [--out FILE] [--strict] [--no-build]"
 }
 
@@ -302,6 +308,7 @@ fn main() -> ExitCode {
             Scenario::Resume => resume(&ctx),
             Scenario::Http => http(&ctx),
             Scenario::Gallery => gallery(&ctx),
+            Scenario::Sse => sse(&ctx),
         }));
         let result = match result {
             Ok(r) => r,

@@ -13,6 +13,7 @@ mod egress;
 mod fake_provider_selftest;
 mod faults;
 mod foreign_database;
+mod health;
 mod hooks;
 mod hostile_clients;
 mod http_api;
