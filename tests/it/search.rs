@@ -87,7 +87,9 @@ fn each_source_alone_yields_candidates_with_full_attribution() {
 
 #[test]
 fn sources_are_searched_concurrently() {
-    let latency = Duration::from_millis(300);
+    // Long enough that searches one after another would start at least this far apart, even
+    // on a loaded machine where the daemon takes a while to send four requests.
+    let latency = Duration::from_secs(1);
     let provider = FakeProvider::start();
     for (i, source) in Source::ALL.into_iter().enumerate() {
         add_videos(&provider, source, "city lights", &[2 * i, 2 * i + 1]);
@@ -101,10 +103,9 @@ fn sources_are_searched_concurrently() {
         provider.fault(FaultRule::always(path, Fault::Latency(latency)));
     }
     let daemon = Daemon::for_provider(&provider, &ALL, "");
-    let started = Instant::now();
     let id = daemon.add(&["city lights", "8"]);
     wait_until(
-        Duration::from_secs(10),
+        Duration::from_secs(20),
         "candidates from every source",
         || {
             let found = candidates(&daemon, id);
@@ -112,7 +113,6 @@ fn sources_are_searched_concurrently() {
                 .all(|s| found.iter().any(|c| c["attribution"]["source"] == *s))
         },
     );
-    let elapsed = started.elapsed();
 
     let first_search: Vec<Instant> = [
         "/videos/search",
@@ -124,12 +124,13 @@ fn sources_are_searched_concurrently() {
     .map(|p| provider.requests_to(p).first().expect("searched").at)
     .collect();
     let spread = *first_search.iter().max().unwrap() - *first_search.iter().min().unwrap();
+    // One after another, each search would start only when the one before had waited out the
+    // latency; together, all four start before the first answer. (How much faster that is, is
+    // a benchmark's job, not a timed test's.)
     assert!(
-        spread < latency / 2,
+        spread < latency,
         "searches went out {spread:?} apart: not concurrent"
     );
-    // One latency plus overhead, not four (the exact ratio is a benchmark's job).
-    assert!(elapsed < latency * 4, "search phase took {elapsed:?}");
 }
 
 #[test]
