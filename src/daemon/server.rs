@@ -11,6 +11,7 @@ use tokio_util::task::TaskTracker;
 
 use super::connections::{Activity, Admission, Connections, Ticket};
 use super::{handlers, Shared};
+use crate::events::Numbered;
 use crate::ipc::server::Peer;
 use crate::ipc::{Connection, IpcError};
 use crate::job::JobId;
@@ -327,7 +328,7 @@ async fn stream_events(
 
 /// Moves events for one subscriber from the broadcast into its backlog.
 async fn fill(
-    mut events: tokio::sync::broadcast::Receiver<Event>,
+    mut events: tokio::sync::broadcast::Receiver<Numbered>,
     job: Option<JobId>,
     backlog: Arc<std::sync::Mutex<Backlog>>,
     ready: Arc<tokio::sync::Notify>,
@@ -337,7 +338,7 @@ async fn fill(
         {
             let mut b = backlog.lock().unwrap_or_else(|p| p.into_inner());
             match received {
-                Ok(event) if concerns(&event, job) => {
+                Ok(Numbered { event, .. }) if event.concerns(job) => {
                     if b.events.len() >= SUBSCRIBER_QUEUE {
                         if let Some(i) = b
                             .events
@@ -362,18 +363,5 @@ async fn fill(
             }
         }
         ready.notify_one();
-    }
-}
-
-fn concerns(event: &Event, job: Option<JobId>) -> bool {
-    match (event, job) {
-        (_, None) => true,
-        (Event::Job(j), Some(id)) => j.id == id,
-        (Event::Download(d), Some(id)) => d.job_id == id,
-        (Event::Progress(p), Some(id)) => p.job == id,
-        (Event::Retry(r), Some(id)) if r.job.is_some() => r.job == Some(id),
-        (Event::Lagged { .. } | Event::Breaker(_) | Event::RateLimited(_) | Event::Retry(_), _) => {
-            true
-        }
     }
 }

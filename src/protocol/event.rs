@@ -94,3 +94,22 @@ impl From<RateLimited> for Event {
         Event::RateLimited(message)
     }
 }
+
+impl Event {
+    /// Whether a follower of `job` (or of everything, `None`) wants this event: a job's own
+    /// changes, its downloads and their progress and retries, and what concerns every job
+    /// (breakers, rate limits, retries of searches).
+    pub fn concerns(&self, job: Option<JobId>) -> bool {
+        match (self, job) {
+            (_, None) => true,
+            (Event::Job(j), Some(id)) => j.id == id,
+            (Event::Download(d), Some(id)) => d.job_id == id,
+            (Event::Progress(p), Some(id)) => p.job == id,
+            (Event::Retry(r), Some(id)) if r.job.is_some() => r.job == Some(id),
+            (
+                Event::Lagged { .. } | Event::Breaker(_) | Event::RateLimited(_) | Event::Retry(_),
+                _,
+            ) => true,
+        }
+    }
+}

@@ -1,10 +1,12 @@
-//! What `watch --json` prints: one [`Event`] per line, tagged by `"type"`.
+//! What `watch --json` prints: one [`Event`] per line, tagged by `"type"`; the HTTP API's event
+//! stream (`GET /api/events`) sends the same events, plus a [`Snapshot`] to start from.
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::download::Download;
 use super::job::Job;
+use super::status::Status;
 use super::SCHEMA_VERSION;
 use crate::breaker::BreakerState;
 use crate::protocol::Event as DomainEvent;
@@ -30,6 +32,9 @@ pub enum Event {
     Retry(Retry),
     /// The watcher fell behind and this many events were dropped for it.
     Lagged(Lagged),
+    /// Only on `GET /api/events`: the current state, for a new follower or one too far behind
+    /// to be given what it missed.
+    Snapshot(Snapshot),
 }
 
 /// `{"type":"hello"}`: the stream's first line.
@@ -99,6 +104,19 @@ pub struct Retry {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Lagged {
     pub dropped: u64,
+}
+
+/// `{"type":"snapshot"}`: where things stand, for a follower to start from; the events after it
+/// are changes to this.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Snapshot {
+    /// The daemon's status, as `status --json` prints it.
+    pub status: Status,
+    /// A stream of one job: that job. Otherwise the jobs not yet over (queued, searching,
+    /// downloading, paused) in queue order, at most the first 1000.
+    pub jobs: Vec<Job>,
+    /// A stream of one job: its downloads. Otherwise empty.
+    pub downloads: Vec<Download>,
 }
 
 impl From<&DomainEvent> for Event {

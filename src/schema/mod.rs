@@ -17,7 +17,7 @@ use schemars::JsonSchema;
 use serde_json::{json, Map, Value};
 
 pub use download::{Download, DownloadError, Validation, ValidationState};
-pub use event::{Breaker, Event, Hello, Lagged, Progress, RateLimited, Retry};
+pub use event::{Breaker, Event, Hello, Lagged, Progress, RateLimited, Retry, Snapshot};
 pub use insight::{
     CleanupReport, HistoryEntry, Message, PeriodTotals, Setting, SourceStats, Stats, ThemeCount,
     Totals,

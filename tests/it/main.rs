@@ -16,6 +16,7 @@ mod foreign_database;
 mod hooks;
 mod hostile_clients;
 mod http_api;
+mod http_live;
 mod human_durations;
 mod insight;
 mod json_schema;

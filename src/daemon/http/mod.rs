@@ -153,6 +153,7 @@ fn router(state: ApiState) -> Router {
         .merge(routes::config::routes())
         .merge(routes::original::routes())
         .merge(routes::metrics::routes())
+        .merge(routes::events::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require));
     Router::new()
         .merge(protected)

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod control;
+pub mod events;
 pub mod health;
 pub mod insight;
 pub mod jobs;
