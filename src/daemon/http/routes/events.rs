@@ -32,8 +32,8 @@ use crate::daemon::http::extract::Params;
 use crate::daemon::http::problem::Problem;
 use crate::daemon::http::state::{call, ApiState};
 use crate::events::Numbered;
-use crate::job::{Job, JobId, JobState};
-use crate::protocol::{JobDetail, ListQuery, Request, StatusView};
+use crate::job::{JobId, JobState};
+use crate::protocol::{JobDetail, JobView, ListQuery, Request, StatusView};
 use crate::schema;
 
 /// A comment line this often keeps proxies and browsers from closing a quiet stream.
@@ -113,20 +113,21 @@ async fn snapshot(
 ) -> Result<SseEvent, Problem> {
     let status: StatusView = call(state, peer, Request::Status).await?;
     let (jobs, downloads) = match detail {
-        Some(detail) => (vec![detail.job], detail.downloads),
+        Some(detail) => (vec![schema::Job::from(&detail.job)], detail.downloads),
         None => {
             let query = ListQuery {
                 states: UNFINISHED.to_vec(),
                 limit: SNAPSHOT_JOBS,
                 offset: 0,
             };
-            let jobs: Vec<Job> = call(state, peer, Request::List(query)).await?;
-            (jobs, Vec::new())
+            // `list` answers with each job's waiting reasons (JobView) since main's 1098d6b.
+            let views: Vec<JobView> = call(state, peer, Request::List(query)).await?;
+            (views.iter().map(schema::Job::from).collect(), Vec::new())
         }
     };
     let snapshot = schema::Event::Snapshot(schema::Snapshot {
         status: schema::Status::from(&status),
-        jobs: jobs.iter().map(schema::Job::from).collect(),
+        jobs,
         downloads: downloads.iter().map(schema::Download::from).collect(),
     });
     Ok(event(&snapshot))
