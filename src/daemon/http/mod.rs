@@ -159,6 +159,7 @@ fn router(state: ApiState) -> Router {
         .merge(protected)
         .merge(routes::health::routes())
         .merge(routes::login::routes())
+        .merge(routes::ui::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod login;
 pub mod metrics;
 pub mod original;
+pub mod ui;
 
 use std::str::FromStr;
 
