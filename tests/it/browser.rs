@@ -378,10 +378,14 @@ fn every_view_passes_axe_in_both_themes_and_is_screenshotted() {
     for (width, height, size) in [(1280, 800, "desktop"), (360, 740, "phone")] {
         chrome.viewport(width, height);
         for theme in ["light", "dark"] {
+            // As a user switches: the toggle (its label follows), not the attribute.
+            chrome.js(&format!(
+                "(document.documentElement.dataset.theme === '{theme}' || \
+                 document.getElementById('theme-toggle').click(), 1)"
+            ));
+            assert_eq!(chrome.js("document.documentElement.dataset.theme"), theme);
             for (name, hash, ready) in &views {
-                chrome.js(&format!(
-                    "(document.documentElement.dataset.theme = '{theme}', location.hash = '{hash}', 1)"
-                ));
+                chrome.js(&format!("(location.hash = '{hash}', 1)"));
                 chrome.wait_for(Duration::from_secs(10), &format!("{name} ready"), &format!("document.querySelector(\"{ready}\")"));
                 chrome.screenshot(&shots, &format!("{name}-{theme}-{size}"));
                 if size == "desktop" {

@@ -158,10 +158,13 @@ impl Chromium {
              .filter(v => v.impact === 'serious' || v.impact === 'critical') \
              .map(v => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`))",
         );
+        let Some(found) = found.as_array() else {
+            panic!("axe-core did not run: {found}");
+        };
         found
-            .as_array()
-            .map(|a| a.iter().map(|v| v.as_str().unwrap_or("").to_string()).collect())
-            .unwrap_or_default()
+            .iter()
+            .map(|v| v.as_str().unwrap_or("").to_string())
+            .collect()
     }
 }
 

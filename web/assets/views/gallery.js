@@ -118,7 +118,8 @@ function normal(x) {
 
 function card(v) {
   const img = h("img", { class: "thumb", alt: "", "data-src": `/thumbs/${v.id}`, width: 320, height: 180 });
-  img.addEventListener("error", () => img.removeAttribute("src"), { once: true });
+  // No thumbnail (yet): a plain tile instead of a broken image.
+  img.addEventListener("error", () => img.replaceWith(h("span", { class: "thumb" })), { once: true });
   thumbs.observe(img);
   const button = h("button", { type: "button", "aria-label": `Play ${v.title || v.sourceId || v.id}`, onclick: () => play(v) },
     img, h("span", { class: "caption" }, v.title || v.sourceId || `video ${v.id}`));

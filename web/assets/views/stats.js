@@ -17,7 +17,7 @@ export function barChart(title, rows, format) {
   const width = 480, height = 200, left = 8, bottom = 30, top = 16;
   const max = Math.max(1, ...rows.map((r) => r.value));
   const step = rows.length ? (width - left * 2) / rows.length : 0;
-  const barWidth = Math.max(2, step * 0.7);
+  const barWidth = Math.min(48, Math.max(2, step * 0.7));
   const every = Math.max(1, Math.ceil(rows.length / 8)); // at most ~8 labels fit
   const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title },
     s("title", {}, title),
