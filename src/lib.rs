@@ -14,6 +14,7 @@ pub mod daemon;
 pub mod download;
 pub mod egress;
 pub mod events;
+pub mod export;
 pub mod fetch;
 pub mod hooks;
 pub mod input;

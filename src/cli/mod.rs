@@ -5,7 +5,6 @@ mod autostart;
 mod commands;
 pub mod docs;
 mod exit;
-mod export;
 mod render;
 mod sentences;
 mod watch;

@@ -24,8 +24,8 @@ pub use request::{
     ThemesQuery,
 };
 pub use response::{
-    Answer, ErrorKind, ExportPage, JobDetail, JobView, Response, RpcError, Setting, ShuttingDown,
-    SourceStatus, StatusView, Subscribed, WebLogin,
+    Answer, ErrorKind, ExportPage, JobDetail, JobView, MediaFile, Response, RpcError, Setting,
+    ShuttingDown, SourceStatus, StatusView, Subscribed, WebLogin,
 };
 
 /// Bumped whenever `Request`, `Response` or `Event` change shape.

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::download::DownloadId;
 use crate::insight::{CleanupQuery, HistoryQuery, Period};
 use crate::job::{JobId, JobState, NewJob};
 
@@ -66,6 +67,9 @@ pub enum Request {
     /// Several settings changed together: all are checked before any is applied; answered
     /// with [`Response::Config`](super::Response::Config) (the changed keys).
     ConfigPatch(Vec<ConfigChange>),
+    /// Where a finished download's file is, for a transport that streams it itself (HTTP's
+    /// `/media/{id}`); answered with [`Response::Media`](super::Response::Media).
+    Media(DownloadId),
 }
 
 impl Request {
@@ -98,6 +102,7 @@ impl Request {
                 | Request::Export { .. }
                 | Request::Metrics
                 | Request::ExportPage(_)
+                | Request::Media(_)
         )
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::Event;
 use crate::breaker::BreakerState;
 use crate::candidate::StoredCandidate;
-use crate::download::Download;
+use crate::download::{Download, DownloadId};
 use crate::insight::{CleanupReport, ExportRecord, HistoryRow, Stats, ThemeCount};
 use crate::job::Job;
 use crate::ratelimit::WindowUse;
@@ -40,6 +40,7 @@ pub enum Response {
     ExportPage(ExportPage),
     /// The answer to `List`: jobs with why each waits.
     JobList(Vec<JobView>),
+    Media(MediaFile),
 }
 
 /// The payload of one kind of [`Response`], so a client can name the answer it expects and get
@@ -77,6 +78,7 @@ answer! {
     String => Metrics,
     WebLogin => WebLogin,
     ExportPage => ExportPage,
+    MediaFile => Media,
 }
 
 /// The answer [`Response::ShuttingDown`], as an [`Answer`].
@@ -188,6 +190,14 @@ pub struct ExportPage {
     pub records: Vec<ExportRecord>,
     /// The `after` of the next page; `None` when this was the last.
     pub next: Option<i64>,
+}
+
+/// A finished download's file in the library, found by the download's id only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaFile {
+    pub download: DownloadId,
+    /// The file's path as the daemon stored it when the download finished.
+    pub path: String,
 }
 
 /// The HTTP API's address and a login link for a browser, for `vfetchctl web`.

@@ -105,6 +105,11 @@ impl Store {
             .await
     }
 
+    /// A download, if it exists.
+    pub async fn download(&self, id: DownloadId) -> Result<Option<Download>, StoreError> {
+        self.run(move |db| get(db, id)).await
+    }
+
     /// A download's state, if it exists.
     pub async fn download_state(
         &self,

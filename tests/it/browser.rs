@@ -51,7 +51,9 @@ fn login_url(daemon: &Daemon) -> String {
 /// The session cookie (`name=value`) a login link sets.
 fn log_in(web: &Web, daemon: &Daemon) -> String {
     let link = login_url(daemon);
-    let path = link.strip_prefix(&web.url).expect("the link is on this listener");
+    let path = link
+        .strip_prefix(&web.url)
+        .expect("the link is on this listener");
     let reply = send(web.bare(Method::GET, path));
     assert_eq!(reply.status, 303, "{}", reply.body);
     reply
@@ -72,7 +74,11 @@ fn dashboard_files_are_served_compressed_cached_and_under_a_strict_policy() {
     assert_eq!(anonymous.status, 200);
     assert!(anonymous.header("content-type").starts_with("text/html"));
     assert_eq!(anonymous.header("content-security-policy"), CSP);
-    assert!(anonymous.body.contains("vfetchctl web"), "{}", anonymous.body);
+    assert!(
+        anonymous.body.contains("vfetchctl web"),
+        "{}",
+        anonymous.body
+    );
     assert!(!anonymous.body.contains("app.js"), "{}", anonymous.body);
 
     let cookie = log_in(&web, &daemon);
@@ -93,15 +99,24 @@ fn dashboard_files_are_served_compressed_cached_and_under_a_strict_policy() {
         assert_eq!(reply.header("content-encoding"), "gzip", "{path}");
         transferred += reply.body.len();
     }
-    assert!(transferred <= 150 * 1024, "first load is {transferred} bytes");
+    assert!(
+        transferred <= 150 * 1024,
+        "first load is {transferred} bytes"
+    );
 
     // Types, revalidation by ETag, and nothing outside the embedded files.
     let script = send(web.bare(Method::GET, "/assets/app.js"));
-    assert_eq!(script.header("content-type"), "text/javascript; charset=utf-8");
+    assert_eq!(
+        script.header("content-type"),
+        "text/javascript; charset=utf-8"
+    );
     assert_eq!(script.header("cache-control"), "no-cache");
     let etag = script.header("etag");
     assert!(etag.starts_with("W/\""), "{etag}");
-    let again = send(web.bare(Method::GET, "/assets/app.js").header("if-none-match", &etag));
+    let again = send(
+        web.bare(Method::GET, "/assets/app.js")
+            .header("if-none-match", &etag),
+    );
     assert_eq!(again.status, 304);
     assert_eq!(
         send(web.bare(Method::GET, "/assets/app.css")).header("content-type"),
@@ -125,8 +140,16 @@ fn dashboard_files_are_served_compressed_cached_and_under_a_strict_policy() {
     assert_eq!(logout.status, 303);
     assert!(logout.header("set-cookie").contains("Max-Age=0"));
     let after = send(web.bare(Method::GET, "/").header("cookie", &cookie));
-    assert!(after.body.contains("vfetchctl web"), "logged out: {}", after.body);
-    send(web.bare(Method::GET, "/api/status").header("cookie", &cookie)).assert_problem(401);
+    assert!(
+        after.body.contains("vfetchctl web"),
+        "logged out: {}",
+        after.body
+    );
+    send(
+        web.bare(Method::GET, "/api/status")
+            .header("cookie", &cookie),
+    )
+    .assert_problem(401);
 }
 
 /// The provider: a small video titled like an attack (theme "reef"), and a big one (theme
@@ -167,9 +190,11 @@ fn job_state(web: &Web, id: i64) -> String {
 }
 
 fn wait_state(web: &Web, id: i64, state: &str) {
-    wait_until(Duration::from_secs(90), &format!("job {id} {state}"), || {
-        job_state(web, id) == state
-    });
+    wait_until(
+        Duration::from_secs(90),
+        &format!("job {id} {state}"),
+        || job_state(web, id) == state,
+    );
 }
 
 /// Whether the daemon serves `path` (the thumbnail and media routes come from sibling work).
@@ -181,37 +206,70 @@ fn served(web: &Web, path: &str) -> bool {
 #[test]
 fn dashboard_adds_a_job_and_follows_it_live_in_chromium() {
     let provider = provider();
-    let daemon = Daemon::for_provider(&provider, &["wikimedia"], &format!("retry_base_ms = 50\n{WEB_ON}"));
+    let daemon = Daemon::for_provider(
+        &provider,
+        &["wikimedia"],
+        &format!("retry_base_ms = 50\n{WEB_ON}"),
+    );
     let web = daemon.web();
     let reef = daemon.add(&["reef", "1"]);
     wait_state(&web, reef, "done");
 
-    let Some(chrome) = Chromium::launch() else { return };
+    let Some(chrome) = Chromium::launch() else {
+        return;
+    };
     let profile = chrome.profile();
     chrome.open(&login_url(&daemon));
-    chrome.wait_for(Duration::from_secs(10), "the dashboard", "document.querySelector('.jobs')");
+    chrome.wait_for(
+        Duration::from_secs(10),
+        "the dashboard",
+        "document.querySelector('.jobs')",
+    );
     // Any script a provider string smuggled in would call this.
-    chrome.js("(window.alert = () => { window.__alerted = true; }, window.__page = 'first load', 1)");
+    chrome
+        .js("(window.alert = () => { window.__alerted = true; }, window.__page = 'first load', 1)");
 
     // Add: the earlier theme is offered, the API's refusal is shown beside its field.
     chrome.js("(location.hash = '#/add', 1)");
-    chrome.wait_for(Duration::from_secs(5), "the add form", "document.getElementById('field-theme')");
-    chrome.tab.find_element("#field-theme").expect("theme").click().expect("focus theme");
+    chrome.wait_for(
+        Duration::from_secs(5),
+        "the add form",
+        "document.getElementById('field-theme')",
+    );
+    chrome
+        .tab
+        .find_element("#field-theme")
+        .expect("theme")
+        .click()
+        .expect("focus theme");
     chrome.tab.type_str("re").expect("type");
     chrome.wait_for(
         Duration::from_secs(5),
         "the earlier theme offered",
         "[...document.querySelectorAll('#theme-suggestions option')].some(o => o.value === 'reef')",
     );
-    chrome.js("(() => { const f = document.getElementById('field-theme'); f.value = 'ocean waves'; \
-               document.getElementById('field-count').value = '0'; return 1; })()");
+    chrome.js(
+        "(() => { const f = document.getElementById('field-theme'); f.value = 'ocean waves'; \
+               document.getElementById('field-count').value = '0'; return 1; })()",
+    );
     chrome.js("(document.querySelector('form.add button[type=submit]').click(), 1)");
-    chrome.wait_for(Duration::from_secs(5), "the count's error", "document.getElementById('error-count').textContent");
+    chrome.wait_for(
+        Duration::from_secs(5),
+        "the count's error",
+        "document.getElementById('error-count').textContent",
+    );
     let error = chrome.js("document.getElementById('error-count').textContent");
     assert!(error.as_str().unwrap_or("").contains("count"), "{error}");
-    assert_eq!(chrome.js("document.getElementById('field-count').getAttribute('aria-invalid')"), "true");
+    assert_eq!(
+        chrome.js("document.getElementById('field-count').getAttribute('aria-invalid')"),
+        "true"
+    );
     chrome.js("(document.getElementById('field-count').value = '1', document.querySelector('form.add button[type=submit]').click(), 1)");
-    chrome.wait_for(Duration::from_secs(5), "back on the queue", "location.hash === '#/queue'");
+    chrome.wait_for(
+        Duration::from_secs(5),
+        "back on the queue",
+        "location.hash === '#/queue'",
+    );
     let jobs = web.get("/api/jobs?limit=10").json();
     let ocean = jobs
         .as_array()
@@ -221,35 +279,75 @@ fn dashboard_adds_a_job_and_follows_it_live_in_chromium() {
 
     // Progress bars move without a reload, and the job reaches done.
     let mut seen: Vec<f64> = Vec::new();
-    wait_until(Duration::from_secs(60), "the download's bar to move", || {
-        if let Some(v) = chrome.js("document.querySelector('.dl progress')?.value ?? null").as_f64() {
-            if seen.last() != Some(&v) {
-                seen.push(v);
+    wait_until(
+        Duration::from_secs(60),
+        "the download's bar to move",
+        || {
+            if let Some(v) = chrome
+                .js("document.querySelector('.dl progress')?.value ?? null")
+                .as_f64()
+            {
+                if seen.last() != Some(&v) {
+                    seen.push(v);
+                }
             }
-        }
-        seen.iter().filter(|v| **v > 0.0).count() >= 3
-    });
-    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "progress went back: {seen:?}");
+            seen.iter().filter(|v| **v > 0.0).count() >= 3
+        },
+    );
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "progress went back: {seen:?}"
+    );
     chrome.wait_for(
         Duration::from_secs(60),
         "the job shown done",
-        &format!("document.querySelector('.job[data-id=\"{ocean}\"] .state')?.textContent === 'done'"),
+        &format!(
+            "document.querySelector('.job[data-id=\"{ocean}\"] .state')?.textContent === 'done'"
+        ),
     );
-    assert_eq!(chrome.js("window.__page"), "first load", "the page reloaded");
+    assert_eq!(
+        chrome.js("window.__page"),
+        "first load",
+        "the page reloaded"
+    );
 
     // Hostile provider text is shown as text; nothing runs.
     chrome.js(&format!("(location.hash = '#/job/{reef}', 1)"));
-    chrome.wait_for(Duration::from_secs(5), "the job's downloads", "document.querySelector('td.title')");
-    assert_eq!(chrome.js("document.querySelector('td.title').textContent"), HOSTILE_TITLE);
-    assert_eq!(chrome.js("document.querySelectorAll('img[src=\"x\"]').length"), 0);
+    chrome.wait_for(
+        Duration::from_secs(5),
+        "the job's downloads",
+        "document.querySelector('td.title')",
+    );
+    assert_eq!(
+        chrome.js("document.querySelector('td.title').textContent"),
+        HOSTILE_TITLE
+    );
+    assert_eq!(
+        chrome.js("document.querySelectorAll('img[src=\"x\"]').length"),
+        0
+    );
     assert_eq!(chrome.js("window.__alerted === true"), false);
 
     // Gallery: both videos, thumbnails, the player plays and seeks.
     chrome.js("(location.hash = '#/gallery', 1)");
-    chrome.wait_for(Duration::from_secs(10), "two cards", "document.querySelectorAll('.card').length >= 2");
-    let captions = chrome.js("[...document.querySelectorAll('.card .caption')].map(c => c.textContent)");
-    assert!(captions.as_array().unwrap().iter().any(|c| c == HOSTILE_TITLE), "{captions}");
-    let ocean_download = web.get(&format!("/api/jobs/{ocean}")).json()["downloads"][0]["id"].as_i64().expect("download");
+    chrome.wait_for(
+        Duration::from_secs(10),
+        "two cards",
+        "document.querySelectorAll('.card').length >= 2",
+    );
+    let captions =
+        chrome.js("[...document.querySelectorAll('.card .caption')].map(c => c.textContent)");
+    assert!(
+        captions
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == HOSTILE_TITLE),
+        "{captions}"
+    );
+    let ocean_download = web.get(&format!("/api/jobs/{ocean}")).json()["downloads"][0]["id"]
+        .as_i64()
+        .expect("download");
     if served(&web, &format!("/thumbs/{ocean_download}")) {
         chrome.wait_for(
             Duration::from_secs(10),
@@ -259,15 +357,29 @@ fn dashboard_adds_a_job_and_follows_it_live_in_chromium() {
     } else {
         eprintln!("NOTICE: thumbnails not checked: this daemon has no /thumbs route yet");
     }
-    chrome.js(&format!("(document.querySelector('.card[data-id=\"{ocean_download}\"] button').click(), 1)"));
-    chrome.wait_for(Duration::from_secs(5), "the player", "document.getElementById('player-video')");
+    chrome.js(&format!(
+        "(document.querySelector('.card[data-id=\"{ocean_download}\"] button').click(), 1)"
+    ));
+    chrome.wait_for(
+        Duration::from_secs(5),
+        "the player",
+        "document.getElementById('player-video')",
+    );
     let src = chrome.js("document.getElementById('player-video').getAttribute('src')");
     assert_eq!(src, format!("/media/{ocean_download}"));
     if served(&web, &format!("/media/{ocean_download}")) {
         chrome.js("(() => { const v = document.getElementById('player-video'); v.muted = true; return v.play().then(() => 1); })()");
-        chrome.wait_for(Duration::from_secs(10), "playback", "document.getElementById('player-video').currentTime > 0.3");
+        chrome.wait_for(
+            Duration::from_secs(10),
+            "playback",
+            "document.getElementById('player-video').currentTime > 0.3",
+        );
         chrome.js("(document.getElementById('player-video').currentTime = 3, 1)");
-        chrome.wait_for(Duration::from_secs(10), "the seek", "document.getElementById('player-video').currentTime >= 3");
+        chrome.wait_for(
+            Duration::from_secs(10),
+            "the seek",
+            "document.getElementById('player-video').currentTime >= 3",
+        );
     } else {
         eprintln!("NOTICE: playback not checked: this daemon has no /media route yet");
     }
@@ -278,7 +390,11 @@ fn dashboard_adds_a_job_and_follows_it_live_in_chromium() {
     let toggled = chrome.js("document.documentElement.dataset.theme");
     assert_ne!(before, toggled);
     chrome.tab.reload(false, None).expect("reload");
-    chrome.wait_for(Duration::from_secs(5), "the reloaded page", "document.getElementById('theme-toggle')");
+    chrome.wait_for(
+        Duration::from_secs(5),
+        "the reloaded page",
+        "document.getElementById('theme-toggle')",
+    );
     assert_eq!(chrome.js("document.documentElement.dataset.theme"), toggled);
 
     keyboard(&chrome, &daemon, &web);
@@ -299,7 +415,8 @@ fn keyboard(chrome: &Chromium, daemon: &Daemon, web: &Web) {
         &format!("document.querySelector('.job[data-id=\"{second}\"]')"),
     );
     let hash = || chrome.js("location.hash");
-    let selected = || chrome.js("document.querySelector('.job[aria-current=true]')?.dataset.id ?? null");
+    let selected =
+        || chrome.js("document.querySelector('.job[aria-current=true]')?.dataset.id ?? null");
 
     chrome.key("/");
     assert_eq!(chrome.js("document.activeElement.id"), "search");
@@ -313,10 +430,17 @@ fn keyboard(chrome: &Chromium, daemon: &Daemon, web: &Web) {
     chrome.key("n");
     assert_eq!(hash(), "#/add");
     // While typing, letters are letters.
-    chrome.wait_for(Duration::from_secs(5), "the theme field focused", "document.activeElement.id === 'field-theme'");
+    chrome.wait_for(
+        Duration::from_secs(5),
+        "the theme field focused",
+        "document.activeElement.id === 'field-theme'",
+    );
     chrome.tab.type_str("gq").expect("type");
     assert_eq!(hash(), "#/add");
-    assert_eq!(chrome.js("document.getElementById('field-theme').value"), "gq");
+    assert_eq!(
+        chrome.js("document.getElementById('field-theme').value"),
+        "gq"
+    );
     chrome.key("Escape");
     for (second_key, view) in [("g", "#/gallery"), ("s", "#/stats"), ("q", "#/queue")] {
         chrome.key("g");
@@ -324,7 +448,11 @@ fn keyboard(chrome: &Chromium, daemon: &Daemon, web: &Web) {
         assert_eq!(hash(), view, "g {second_key}");
     }
 
-    chrome.wait_for(Duration::from_secs(5), "the jobs", &format!("document.querySelector('.job[data-id=\"{second}\"]')"));
+    chrome.wait_for(
+        Duration::from_secs(5),
+        "the jobs",
+        &format!("document.querySelector('.job[data-id=\"{second}\"]')"),
+    );
     chrome.key("j");
     assert_eq!(selected(), first.to_string(), "j selects the first job");
     chrome.key("j");
@@ -336,10 +464,14 @@ fn keyboard(chrome: &Chromium, daemon: &Daemon, web: &Web) {
     chrome.wait_for(
         Duration::from_secs(5),
         "the paused job shown",
-        &format!("document.querySelector('.job[data-id=\"{first}\"] .state').textContent === 'paused'"),
+        &format!(
+            "document.querySelector('.job[data-id=\"{first}\"] .state').textContent === 'paused'"
+        ),
     );
     chrome.key("p");
-    wait_until(Duration::from_secs(10), "job resumed", || job_state(web, first) != "paused");
+    wait_until(Duration::from_secs(10), "job resumed", || {
+        job_state(web, first) != "paused"
+    });
     chrome.key("x");
     assert_eq!(chrome.js("document.getElementById('confirm').open"), true);
     chrome.key("Escape");
@@ -353,16 +485,26 @@ fn keyboard(chrome: &Chromium, daemon: &Daemon, web: &Web) {
 #[test]
 fn every_view_passes_axe_in_both_themes_and_is_screenshotted() {
     let provider = provider();
-    let daemon = Daemon::for_provider(&provider, &["wikimedia"], &format!("retry_base_ms = 50\n{WEB_ON}"));
+    let daemon = Daemon::for_provider(
+        &provider,
+        &["wikimedia"],
+        &format!("retry_base_ms = 50\n{WEB_ON}"),
+    );
     let web = daemon.web();
     let reef = daemon.add(&["reef", "1"]);
     wait_state(&web, reef, "done");
     daemon.add(&["dunes", "2"]);
 
     let Some(axe) = axe_script() else { return };
-    let Some(chrome) = Chromium::launch() else { return };
+    let Some(chrome) = Chromium::launch() else {
+        return;
+    };
     chrome.open(&login_url(&daemon));
-    chrome.wait_for(Duration::from_secs(10), "the dashboard", "document.querySelector('.jobs')");
+    chrome.wait_for(
+        Duration::from_secs(10),
+        "the dashboard",
+        "document.querySelector('.jobs')",
+    );
     let views = [
         ("queue", "#/queue", ".job"),
         ("add", "#/add", "#source-boxes input"),
@@ -386,7 +528,11 @@ fn every_view_passes_axe_in_both_themes_and_is_screenshotted() {
             assert_eq!(chrome.js("document.documentElement.dataset.theme"), theme);
             for (name, hash, ready) in &views {
                 chrome.js(&format!("(location.hash = '{hash}', 1)"));
-                chrome.wait_for(Duration::from_secs(10), &format!("{name} ready"), &format!("document.querySelector(\"{ready}\")"));
+                chrome.wait_for(
+                    Duration::from_secs(10),
+                    &format!("{name} ready"),
+                    &format!("document.querySelector(\"{ready}\")"),
+                );
                 chrome.screenshot(&shots, &format!("{name}-{theme}-{size}"));
                 if size == "desktop" {
                     for violation in chrome.axe(&axe) {

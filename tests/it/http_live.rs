@@ -286,3 +286,189 @@ fn an_event_stream_starts_from_a_snapshot_when_the_client_is_new_or_too_far_behi
     )
     .assert_problem(421);
 }
+
+/// An answer with its body as bytes (a video is not text).
+struct Bytes {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Bytes {
+    fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+fn send_for_bytes(request: reqwest::blocking::RequestBuilder) -> Bytes {
+    let response = request.send().expect("HTTP request");
+    Bytes {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        body: response.bytes().expect("body").to_vec(),
+    }
+}
+
+#[test]
+fn a_finished_video_can_be_seeked_and_revalidated_through_media() {
+    let provider = provider();
+    let daemon = daemon(&provider);
+    let web = daemon.web();
+    let job = create_job(&web);
+    wait_done(&web, job);
+    let show = daemon.show(job);
+    let download = &show["downloads"][0];
+    let id = download["id"].as_i64().expect("download id");
+    let path = download["path"].as_str().expect("a library path");
+    let on_disk = std::fs::read(path).expect("the library file");
+    assert!(on_disk.len() > 200, "{} bytes", on_disk.len());
+    let media = format!("/media/{id}");
+
+    let part = send_for_bytes(
+        web.request(reqwest::Method::GET, &media)
+            .header("Range", "bytes=100-199"),
+    );
+    assert_eq!(part.status, 206);
+    assert_eq!(
+        part.header("content-range"),
+        format!("bytes 100-199/{}", on_disk.len())
+    );
+    assert_eq!(part.body, on_disk[100..200]);
+    let expected_type = if path.ends_with(".webm") {
+        "video/webm"
+    } else {
+        "video/mp4"
+    };
+    assert_eq!(part.header("content-type"), expected_type, "{path}");
+    assert_eq!(part.header("accept-ranges"), "bytes");
+    let etag = part.header("etag");
+    assert!(etag.starts_with('"'), "ETag {etag:?}");
+    assert!(
+        httpdate_ok(&part.header("last-modified")),
+        "{}",
+        part.header("last-modified")
+    );
+
+    let whole = send_for_bytes(web.request(reqwest::Method::GET, &media));
+    assert_eq!(whole.status, 200);
+    assert_eq!(whole.body, on_disk);
+    assert_eq!(whole.header("etag"), etag);
+
+    let unchanged = send_for_bytes(
+        web.request(reqwest::Method::GET, &media)
+            .header("If-None-Match", &etag),
+    );
+    assert_eq!(unchanged.status, 304);
+    assert!(unchanged.body.is_empty());
+
+    // Ids only: nothing in the path is ever a file name.
+    web.get("/media/999").assert_problem(404);
+    for hostile in ["/media/abc", "/media/..%2F..%2Fetc%2Fpasswd", "/media/-1"] {
+        let reply = web.get(hostile);
+        reply.assert_problem(404);
+        assert!(!reply.body.contains("root:"), "{hostile}: {}", reply.body);
+    }
+    send(web.bare(reqwest::Method::GET, &media)).assert_problem(401);
+
+    // A download still running has no file to play yet.
+    provider.fault(FaultRule::always(
+        "/files/",
+        Fault::Latency(Duration::from_secs(60)),
+    ));
+    for (i, fixture) in fixtures().iter().skip(3).take(1).enumerate() {
+        provider.add(video_from_fixture(
+            Source::Wikimedia,
+            &format!("Forest rain {i}.mp4"),
+            &format!("forest rain {i}"),
+            fixture,
+        ));
+    }
+    let created = web.post(
+        "/api/jobs",
+        &json!({"theme": "forest rain", "count": 1, "sources": ["wikimedia"]}),
+    );
+    let slow = created.json()["id"].as_i64().expect("job id");
+    let mut running = None;
+    wait_until(Duration::from_secs(30), "a running download", || {
+        running = daemon.show(slow)["downloads"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["state"] == "running"))
+            .and_then(|d| d["id"].as_i64());
+        running.is_some()
+    });
+    let running = running.expect("a running download");
+    let detail = web.get(&format!("/media/{running}")).assert_problem(409);
+    assert!(detail.contains("running"), "{detail}");
+}
+
+/// Whether an HTTP date header looks like one (`Tue, 01 Dec 2026 10:00:00 GMT`).
+fn httpdate_ok(value: &str) -> bool {
+    value.ends_with(" GMT") && value.len() == 29
+}
+
+#[test]
+fn an_http_export_is_the_cli_export_as_a_file_download() {
+    let provider = provider();
+    let daemon = daemon(&provider);
+    let web = daemon.web();
+    let job = create_job(&web);
+    wait_done(&web, job);
+
+    for format in ["json", "csv"] {
+        let reply = send_for_bytes(web.request(
+            reqwest::Method::GET,
+            &format!("/api/export?job={job}&format={format}"),
+        ));
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let cli = daemon.ctl(&["export", &job.to_string(), "--format", format]);
+        assert!(cli.status.success(), "{cli:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&reply.body),
+            String::from_utf8_lossy(&cli.stdout),
+            "{format}"
+        );
+        assert_eq!(
+            reply.header("content-disposition"),
+            format!("attachment; filename=\"vfetch-job-{job}.{format}\"")
+        );
+        let expected_type = if format == "json" {
+            "application/json"
+        } else {
+            "text/csv"
+        };
+        assert!(
+            reply.header("content-type").starts_with(expected_type),
+            "{}",
+            reply.header("content-type")
+        );
+    }
+    let records: Value = serde_json::from_slice(
+        &send_for_bytes(web.request(reqwest::Method::GET, "/api/export")).body,
+    )
+    .expect("JSON");
+    assert_eq!(records.as_array().map(Vec::len), Some(3), "{records:#}");
+    let everything = send_for_bytes(web.request(reqwest::Method::GET, "/api/export?format=csv"));
+    assert_eq!(
+        everything.header("content-disposition"),
+        "attachment; filename=\"vfetch-export.csv\""
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&everything.body),
+        String::from_utf8_lossy(&daemon.ctl(&["export", "--format", "csv"]).stdout)
+    );
+
+    web.get(&format!("/api/export?job={job}&format=xml"))
+        .assert_problem(422);
+    web.get("/api/export?job=999").assert_problem(404);
+    web.get("/api/export?job=abc").assert_problem(422);
+    send(web.bare(reqwest::Method::GET, "/api/export")).assert_problem(401);
+}

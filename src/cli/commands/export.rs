@@ -1,12 +1,12 @@
 //! `export`: finished downloads with attribution, streamed into JSON or CSV, to a file or
-//! stdout (see `cli::export` for how records are written).
+//! stdout (see `crate::export` for how records are written).
 
 use std::path::Path;
 
 use super::Context;
 use crate::cli::args::ExportFormat;
-use crate::cli::export::{Destination, ExportWriter};
 use crate::cli::{Exit, Failure};
+use crate::export::{Destination, ExportWriter};
 use crate::ipc::client::ClientError;
 use crate::job::JobId;
 use crate::protocol::{Request, Response};

@@ -5,6 +5,7 @@ mod control;
 pub mod export;
 mod insight;
 mod jobs;
+mod media;
 mod process;
 mod status;
 mod web;
@@ -39,6 +40,7 @@ pub async fn handle(shared: &Arc<Shared>, request: Request) -> Response {
         Request::WebLogin => web::login(shared),
         Request::ExportPage(query) => export::page(shared, query).await,
         Request::ConfigPatch(changes) => config::patch(shared, changes).await,
+        Request::Media(id) => media::file(shared, id).await,
         // The connection task streams these itself; reaching here is a bug in the caller.
         Request::Subscribe { .. } | Request::Export { .. } => Err(RpcError::new(
             ErrorKind::Protocol,

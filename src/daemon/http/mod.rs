@@ -154,6 +154,8 @@ fn router(state: ApiState) -> Router {
         .merge(routes::original::routes())
         .merge(routes::metrics::routes())
         .merge(routes::events::routes())
+        .merge(routes::media::routes())
+        .merge(routes::export::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require));
     Router::new()
         .merge(protected)

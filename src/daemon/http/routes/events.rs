@@ -184,3 +184,60 @@ fn event(event: &schema::Event) -> SseEvent {
         .to_string();
     SseEvent::default().event(name).data(value.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::breaker::BreakerState;
+    use crate::protocol::{BreakerChange, Event};
+    use crate::source_kind::SourceKind;
+
+    fn numbered(id: u64) -> Numbered {
+        Numbered {
+            id,
+            event: Event::Breaker(BreakerChange {
+                source: SourceKind::Archive,
+                state: BreakerState::Open,
+                next_trial_secs: None,
+            }),
+        }
+    }
+
+    fn text(event: &SseEvent) -> String {
+        format!("{event:?}")
+    }
+
+    #[tokio::test]
+    async fn a_client_that_falls_behind_is_told_so_and_its_stream_ends() {
+        let (sender, receiver) = tokio::sync::broadcast::channel(2);
+        for id in 1..=5 {
+            sender.send(numbered(id)).expect("a receiver");
+        }
+        // The sender stays open: only the lag may end the stream.
+        let stream = live(receiver, None, CancellationToken::new()).collect::<Vec<_>>();
+        let items = tokio::time::timeout(Duration::from_secs(5), stream)
+            .await
+            .expect("the stream ends after the lag");
+        assert_eq!(items.len(), 1, "{items:?}");
+        let lagged = text(items[0].as_ref().expect("an event"));
+        assert!(
+            lagged.contains("lagged") && lagged.contains("\\\"dropped\\\":3"),
+            "{lagged}"
+        );
+        // Without an id, so the client's Last-Event-ID stays at the last event it got.
+        assert!(!lagged.contains("id: "), "{lagged}");
+    }
+
+    #[tokio::test]
+    async fn the_stream_ends_when_the_daemon_stops() {
+        let (sender, receiver) = tokio::sync::broadcast::channel(8);
+        let shutdown = CancellationToken::new();
+        let mut stream = std::pin::pin!(live(receiver, None, shutdown.clone()));
+        sender.send(numbered(7)).expect("a receiver");
+        let first = stream.next().await.expect("an event").expect("infallible");
+        assert!(text(&first).contains("id: 7"), "{}", text(&first));
+        shutdown.cancel();
+        assert!(stream.next().await.is_none());
+        drop(sender);
+    }
+}

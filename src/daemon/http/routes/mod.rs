@@ -4,10 +4,12 @@
 pub mod config;
 pub mod control;
 pub mod events;
+pub mod export;
 pub mod health;
 pub mod insight;
 pub mod jobs;
 pub mod login;
+pub mod media;
 pub mod metrics;
 pub mod original;
 pub mod ui;

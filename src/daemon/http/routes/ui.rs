@@ -123,7 +123,12 @@ mod tests {
 
     #[test]
     fn the_pages_and_their_scripts_are_embedded_with_types() {
-        for path in ["index.html", "login.html", "assets/app.js", "assets/app.css"] {
+        for path in [
+            "index.html",
+            "login.html",
+            "assets/app.js",
+            "assets/app.css",
+        ] {
             assert!(Assets::get(path).is_some(), "{path} is embedded");
             assert!(content_type(path).is_some(), "{path} has a type");
         }

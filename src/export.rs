@@ -1,5 +1,6 @@
 //! Writing `export` records as they arrive: JSON (an array) or CSV (RFC 4180), never the whole
-//! export in memory at once.
+//! export in memory at once. `vfetchctl export` and the HTTP API's `/api/export` both write
+//! with it, so the two give the same bytes.
 //!
 //! Provider text (titles, authors, tags) is hostile. A file or a pipe gets it faithfully, only
 //! without NUL; a terminal never gets the characters that would clear it, retitle it or reverse
@@ -112,6 +113,15 @@ impl<W: Write> ExportWriter<W> {
             ExportWriter::Csv { writer, to } => writer
                 .write_record(row(record, *to))
                 .map_err(io::Error::other),
+        }
+    }
+
+    /// Hands everything written so far to the underlying writer (CSV keeps a buffer), so a
+    /// streamed export can send it on.
+    pub fn flush(&mut self) -> io::Result<()> {
+        match self {
+            ExportWriter::Json { out, .. } => out.flush(),
+            ExportWriter::Csv { writer, .. } => writer.flush(),
         }
     }
 
