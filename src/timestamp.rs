@@ -70,9 +70,41 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+/// An RFC 3339 time (`2026-12-03T10:00:00Z`) or a date (`2026-12-03`, midnight UTC), as a
+/// query parameter gives it.
+impl std::str::FromStr for Timestamp {
+    type Err = crate::input::InvalidInput;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || {
+            crate::input::InvalidInput(format!(
+                "{text:?} is not a time: expected RFC 3339 (2026-12-03T10:00:00Z) or a date (2026-12-03)"
+            ))
+        };
+        let full = match text.len() {
+            10 => format!("{text}T00:00:00Z"),
+            _ => text.to_string(),
+        };
+        let time = humantime::parse_rfc3339_weak(&full).map_err(|_| bad())?;
+        let ms = time
+            .duration_since(UNIX_EPOCH)
+            .map_err(|_| bad())?
+            .as_millis();
+        Ok(Timestamp(i64::try_from(ms).map_err(|_| bad())?))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_times_parse_as_dates_or_rfc3339() {
+        let day: Timestamp = "2026-12-03".parse().unwrap();
+        assert_eq!(day.to_string(), "2026-12-03T00:00:00.000Z");
+        let at: Timestamp = "2026-12-03T10:00:00Z".parse().unwrap();
+        assert_eq!(at.0 - day.0, 10 * 3_600_000);
+        assert!("yesterday".parse::<Timestamp>().is_err());
+    }
 
     #[test]
     fn round_trips_through_rfc3339() {

@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::job::InvalidInput;
+use crate::subprocess::{first_error_line, read_capped, ProcessGroup};
 
 /// How long one probe may take before ffprobe is killed.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -316,26 +316,6 @@ impl Validator {
     }
 }
 
-/// A running probe's process group, killed when dropped unless disarmed (set to `None`).
-struct ProcessGroup(Option<u32>);
-
-impl ProcessGroup {
-    /// SIGKILL to every process in the group, once.
-    fn kill(&mut self) {
-        if let Some(pid) = self.0.take().and_then(|p| i32::try_from(p).ok()) {
-            // SAFETY: kill(2) with a negative pid signals that process group; the group's leader
-            // is our unreaped child, so the id still names the group we created.
-            unsafe { libc::kill(-pid, libc::SIGKILL) };
-        }
-    }
-}
-
-impl Drop for ProcessGroup {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 /// Where a bare program name resolves on PATH, for display; paths are shown as given.
 fn locate(program: &Path) -> PathBuf {
     let bare = program.components().count() == 1 && program.is_relative();
@@ -343,31 +323,6 @@ fn locate(program: &Path) -> PathBuf {
     let mut candidates = std::env::split_paths(&path).map(|dir| dir.join(program));
     let found = candidates.find(|p| bare && p.is_file());
     found.unwrap_or_else(|| program.to_path_buf())
-}
-
-/// Reads up to `cap` bytes, then drains the rest so the child never blocks on a full pipe.
-async fn read_capped<R: AsyncRead + Unpin>(r: Option<R>, cap: u64) -> io::Result<(Vec<u8>, bool)> {
-    let (mut buf, Some(r)) = (Vec::new(), r) else {
-        return Ok((Vec::new(), false));
-    };
-    let mut limited = r.take(cap);
-    limited.read_to_end(&mut buf).await?;
-    let extra = tokio::io::copy(&mut limited.into_inner(), &mut tokio::io::sink()).await?;
-    Ok((buf, extra > 0))
-}
-
-/// The first stderr line, minus the file name and "[mov,mp4 @ 0x…] " prefixes ffprobe adds.
-fn first_error_line(stderr: &[u8], file: &str) -> Option<String> {
-    let text = String::from_utf8_lossy(stderr);
-    let mut line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
-    line = line.strip_prefix(&format!("{file}: ")).unwrap_or(line);
-    // The context prefix holds a heap address, which would make equal failures look different.
-    if let Some((context, message)) = line.split_once("] ") {
-        if context.starts_with('[') && context.contains(" @ 0x") {
-            line = message;
-        }
-    }
-    Some(line.chars().take(200).collect())
 }
 
 /// Parses ffprobe's JSON output into a verdict (pure; unit-tested without ffprobe).

@@ -149,6 +149,35 @@ pub enum Command {
         #[arg(long)]
         delete_files: bool,
     },
+    /// The library's finished videos, newest first, with file facts, credit and thumbnails
+    Library {
+        /// Only this theme (any case)
+        #[arg(long)]
+        theme: Option<String>,
+        /// Only this source: pexels, pixabay, wikimedia, archive
+        #[arg(short, long, value_parser = Choices::<SourceKind>::new(SourceKind::ALL.map(SourceKind::as_str)), hide_possible_values = true)]
+        source: Option<SourceKind>,
+        /// How many
+        #[arg(short = 'n', long, default_value_t = 50)]
+        limit: u32,
+        /// Videos older than this download id (the previous page's `next_cursor`)
+        #[arg(long, value_name = "DOWNLOAD")]
+        cursor: Option<i64>,
+    },
+    /// Make the thumbnails (poster and hover sprite) that finished videos lack
+    #[command(
+        long_about = "Make the thumbnails that finished videos lack. vfetchd makes a poster frame \
+                      and a hover-preview sprite of every video when its download finishes, under \
+                      <state_dir>/thumbnails/; a library that existed before, a video whose \
+                      thumbnails failed (no ffmpeg then) or were deleted has none. --missing finds \
+                      those and makes them, a few at once, and reports how many were made and how \
+                      many failed (the daemon's log says why)."
+    )]
+    Thumbnails {
+        /// Make every missing thumbnail (required: it names what the command does)
+        #[arg(long, required = true)]
+        missing: bool,
+    },
     /// Follow live progress (one job, or everything); --json prints one event per line
     Watch {
         /// Only this job; the watch ends when it does

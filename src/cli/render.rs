@@ -508,6 +508,63 @@ pub fn cleanup(report: &CleanupReport, json: bool) {
     }
 }
 
+/// `library`: one row per finished video, then how to get the next page.
+pub fn library(page: &crate::gallery::LibraryPage, json: bool) {
+    if json {
+        print_json(&schema::LibraryPage::from(page));
+        return;
+    }
+    if page.videos.is_empty() {
+        println!("no videos in the library");
+        return;
+    }
+    let mut t = table(&[
+        "DOWNLOAD", "FINISHED", "THEME", "SOURCE", "SIZE", "LENGTH", "FRAME", "THUMBS", "FILE",
+    ]);
+    for v in &page.videos {
+        let frame = match (v.width, v.height) {
+            (Some(w), Some(h)) => format!("{w}x{h}"),
+            _ => "-".to_string(),
+        };
+        let thumbs = match (v.thumbnail, v.sprite_frames) {
+            (true, Some(_)) => "poster+sprite",
+            (true, None) => "poster",
+            (false, _) => "-",
+        };
+        t.add_row(vec![
+            v.download.to_string(),
+            v.finished_at.to_string(),
+            shown(&v.theme),
+            format!(
+                "{}:{}",
+                v.attribution.source,
+                text::escaped(&v.attribution.source_id)
+            ),
+            HumanBytes(v.size).to_string(),
+            v.duration.map_or("-".to_string(), |d| format!("{d:.1} s")),
+            frame,
+            thumbs.to_string(),
+            shown(&v.file_name),
+        ]);
+    }
+    println!("{t}");
+    if let Some(cursor) = page.next_cursor {
+        println!("more: --cursor {cursor}");
+    }
+}
+
+/// `thumbnails --missing`: what was made.
+pub fn thumbnails(report: &crate::gallery::ThumbnailReport, json: bool) {
+    if json {
+        print_json(&schema::ThumbnailReport::from(report));
+        return;
+    }
+    println!(
+        "checked {} videos: made thumbnails for {}, {} failed",
+        report.checked, report.made, report.failed
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::speed;

@@ -73,6 +73,7 @@ impl Config {
             "validate",
             "ffprobe",
             "ffprobe_timeout_secs",
+            "ffmpeg",
             "connect_timeout_secs",
             "allow_private_addresses",
             "search_timeout_secs",
@@ -170,6 +171,7 @@ impl Config {
             }
             "validate" => self.validate = value.trim().parse().map_err(|e| bad(format!("{e}")))?,
             "ffprobe" => self.ffprobe = non_empty_path(value).map_err(|e| bad(e.to_string()))?,
+            "ffmpeg" => self.ffmpeg = non_empty_path(value).map_err(|e| bad(e.to_string()))?,
             "ffprobe_timeout_secs" => {
                 self.ffprobe_timeout = Duration::from_secs(at_least_one_of(value, TimeUnit::Secs).map_err(|e| bad(e.to_string()))?)
             }
@@ -302,6 +304,7 @@ impl Config {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             "ffprobe" => self.ffprobe.display().to_string(),
+            "ffmpeg" => self.ffmpeg.display().to_string(),
             "backup_interval_hours" => self
                 .backup_interval
                 .map_or(0, |d| d.as_secs() / 3600)

@@ -204,6 +204,8 @@ pub struct Config {
     pub backup_interval: Option<Duration>,
     /// One ffprobe run longer than this is killed; the validation is then retried.
     pub ffprobe_timeout: Duration,
+    /// The ffmpeg program (a name on PATH or a path) that makes thumbnails.
+    pub ffmpeg: PathBuf,
     pub defaults: JobDefaults,
     pub sources: BTreeMap<SourceKind, SourceConfig>,
     /// Where the HTTP API listens (`web_listen`).
@@ -335,6 +337,7 @@ impl Config {
             ffprobe: PathBuf::from("ffprobe"),
             backup_interval: Some(Duration::from_secs(24 * 3600)),
             ffprobe_timeout: crate::validate::DEFAULT_TIMEOUT,
+            ffmpeg: PathBuf::from("ffmpeg"),
             defaults: JobDefaults::default(),
             sources,
             // A system service is reachable by every local user: it listens only when asked.

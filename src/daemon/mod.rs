@@ -37,6 +37,7 @@ use crate::permissions;
 use crate::scheduler::{self, Scheduler};
 use crate::sources::http::{build_client, ClientSettings};
 use crate::store::{Store, StoreError};
+use crate::thumbnail::Thumbnailer;
 use crate::validate::Validator;
 
 /// How many events a subscriber may fall behind before it is told it lagged.
@@ -121,12 +122,14 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
         Err(e) => return Err(DaemonError::Validate(e)),
     }
     let config = config::Live::new(config);
+    let thumbnailer = Thumbnailer::new(store.clone());
     let scheduler = Scheduler::new(
         scheduler::Context {
             config: config.clone(),
             store: store.clone(),
             events: events.clone(),
             shutdown: shutdown.clone(),
+            thumbnailer: thumbnailer.clone(),
         },
         client,
         validator,
@@ -140,6 +143,7 @@ pub async fn run(config: Config, overrides: Overrides) -> Result<(), DaemonError
         shutdown,
         scheduler,
         web: web_access,
+        thumbnailer,
     });
     let scheduler = shared.scheduler.start();
     let reloader = tokio::spawn(reload::on_signal(Arc::clone(&shared), reload));

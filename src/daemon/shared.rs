@@ -13,6 +13,7 @@ use crate::events::EventBus;
 use crate::protocol::Event;
 use crate::scheduler::Scheduler;
 use crate::store::Store;
+use crate::thumbnail::Thumbnailer;
 
 /// What every connection and background task shares.
 pub struct Shared {
@@ -32,6 +33,9 @@ pub struct Shared {
     pub scheduler: Scheduler,
     /// The HTTP API's token, login codes and sessions (empty while HTTP is off).
     pub web: WebAccess,
+    /// Makes thumbnails (the backfill here, finished downloads in the scheduler), sharing one
+    /// bound on how many run at once.
+    pub thumbnailer: Thumbnailer,
 }
 
 impl Shared {

@@ -29,7 +29,7 @@ pub use response::{
 };
 
 /// Bumped whenever `Request`, `Response` or `Event` change shape.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// Largest frame either side accepts; a bigger length prefix closes the connection.
 pub const MAX_FRAME_BYTES: usize = 1 << 20;

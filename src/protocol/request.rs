@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::download::DownloadId;
+use crate::gallery::{LibraryQuery, ThumbKind};
 use crate::insight::{CleanupQuery, HistoryQuery, Period};
 use crate::job::{JobId, JobState, NewJob};
 
@@ -70,6 +71,18 @@ pub enum Request {
     /// Where a finished download's file is, for a transport that streams it itself (HTTP's
     /// `/media/{id}`); answered with [`Response::Media`](super::Response::Media).
     Media(DownloadId),
+    /// A page of the library's finished videos, newest first; answered with
+    /// [`Response::Library`](super::Response::Library).
+    Library(LibraryQuery),
+    /// One thumbnail image of a finished download; answered with
+    /// [`Response::Thumbnail`](super::Response::Thumbnail).
+    Thumbnail {
+        download: DownloadId,
+        kind: ThumbKind,
+    },
+    /// Make the thumbnails that are missing (never made, failed, or deleted); answered with
+    /// [`Response::Thumbnails`](super::Response::Thumbnails) once all were tried.
+    MakeMissingThumbnails,
 }
 
 impl Request {
@@ -103,6 +116,8 @@ impl Request {
                 | Request::Metrics
                 | Request::ExportPage(_)
                 | Request::Media(_)
+                | Request::Library(_)
+                | Request::Thumbnail { .. }
         )
     }
 }
@@ -217,6 +232,12 @@ impl From<HistoryQuery> for Request {
 impl From<CleanupQuery> for Request {
     fn from(message: CleanupQuery) -> Self {
         Request::Cleanup(message)
+    }
+}
+
+impl From<LibraryQuery> for Request {
+    fn from(message: LibraryQuery) -> Self {
+        Request::Library(message)
     }
 }
 

@@ -8,6 +8,7 @@ use super::Event;
 use crate::breaker::BreakerState;
 use crate::candidate::StoredCandidate;
 use crate::download::{Download, DownloadId};
+use crate::gallery::{LibraryPage, ThumbnailImage, ThumbnailReport};
 use crate::insight::{CleanupReport, ExportRecord, HistoryRow, Stats, ThemeCount};
 use crate::job::Job;
 use crate::ratelimit::WindowUse;
@@ -41,6 +42,12 @@ pub enum Response {
     /// The answer to `List`: jobs with why each waits.
     JobList(Vec<JobView>),
     Media(MediaFile),
+    /// The answer to `Library`: a page of finished videos.
+    Library(LibraryPage),
+    /// The answer to `Thumbnail`: the image.
+    Thumbnail(ThumbnailImage),
+    /// The answer to `MakeMissingThumbnails`: what was made.
+    Thumbnails(ThumbnailReport),
 }
 
 /// The payload of one kind of [`Response`], so a client can name the answer it expects and get
@@ -79,6 +86,9 @@ answer! {
     WebLogin => WebLogin,
     ExportPage => ExportPage,
     MediaFile => Media,
+    LibraryPage => Library,
+    ThumbnailImage => Thumbnail,
+    ThumbnailReport => Thumbnails,
 }
 
 /// The answer [`Response::ShuttingDown`], as an [`Answer`].

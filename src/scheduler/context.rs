@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config;
 use crate::events::EventBus;
 use crate::store::Store;
+use crate::thumbnail::Thumbnailer;
 
 /// The scheduler's view of its host; every field is a cheap handle shared with the host.
 #[derive(Clone)]
@@ -20,4 +21,7 @@ pub struct Context {
     pub events: EventBus,
     /// Cancelled when the host stops; downloads stop at a clean, stored offset.
     pub shutdown: CancellationToken,
+    /// Makes each finished video's thumbnails in the background, bounded with the host's own
+    /// backfill.
+    pub thumbnailer: Thumbnailer,
 }

@@ -20,6 +20,7 @@ use crate::source_kind::SourceKind;
 use crate::sources::gate::Gate;
 use crate::sources::http::HttpClient;
 use crate::store::Store;
+use crate::thumbnail::Thumbnailer;
 use crate::validate::Validator;
 
 /// What the scheduler loop, its searches and its download workers share.
@@ -51,6 +52,8 @@ pub(super) struct Shared {
     pub finishing: tokio::sync::Mutex<()>,
     /// Download workers (and completion hooks), so stopping can wait for clean offsets.
     pub workers: TaskTracker,
+    /// Makes thumbnails of finished videos, from the host.
+    pub thumbnailer: Thumbnailer,
 }
 
 impl Shared {
@@ -62,6 +65,7 @@ impl Shared {
             store,
             events,
             shutdown,
+            thumbnailer,
         } = ctx;
         let now = config.get();
         let gates: HashMap<SourceKind, Arc<Gate>> = SourceKind::ALL
@@ -92,6 +96,7 @@ impl Shared {
             wake: Notify::new(),
             finishing: tokio::sync::Mutex::new(()),
             workers: TaskTracker::new(),
+            thumbnailer,
         }
     }
 

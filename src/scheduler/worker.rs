@@ -62,6 +62,7 @@ pub(super) async fn run(
                 if let Some(row) = download {
                     if row.state == DownloadState::Done {
                         run_hooks(&shared, &work, &row);
+                        make_thumbnails(&shared, &work, &row);
                     }
                     shared.publish(Event::Download(row));
                 }
@@ -403,6 +404,34 @@ fn run_hooks(shared: &Arc<Shared>, work: &Work, row: &crate::download::Download)
         shared.http.client().clone(),
         payload,
     ));
+}
+
+/// Makes a finished video's thumbnails in the background, off the download's path: the job
+/// moves on at once, and a failure is only logged and recorded (`thumbnails --missing` tries
+/// again). Shutdown abandons it, killing ffmpeg; the backfill makes it later.
+fn make_thumbnails(shared: &Arc<Shared>, work: &Work, row: &crate::download::Download) {
+    let Some(video) = row.path.clone() else {
+        return;
+    };
+    let subject = crate::thumbnail::Subject {
+        download: row.id,
+        video: video.into(),
+        duration: row
+            .probe
+            .as_ref()
+            .map(|p| p.duration)
+            .or(work.candidate.duration),
+        recorded: None,
+    };
+    let config = shared.config();
+    let (thumbnailer, stop) = (shared.thumbnailer.clone(), shared.shutdown.clone());
+    shared.workers.spawn(async move {
+        let make = thumbnailer.make(&config.ffmpeg, &config.state_dir, &subject);
+        tokio::select! {
+            _ = stop.cancelled() => {}
+            _ = make => {}
+        }
+    });
 }
 
 /// A cancelled job's partial files are of no further use.

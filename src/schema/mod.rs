@@ -10,6 +10,7 @@ mod download;
 mod event;
 mod insight;
 mod job;
+mod library;
 mod status;
 
 use schemars::generate::SchemaSettings;
@@ -25,6 +26,7 @@ pub use insight::{
 pub use job::{
     Attribution, Candidate, Checksum, ChecksumAlgorithm, Job, JobDetail, WaitReason, Waiting,
 };
+pub use library::{LibraryPage, LibraryVideo, ThumbnailReport};
 pub use status::{
     BreakerStatus, RateLimit, RateWindow, Source, SourceState, Status, Validator, ValidatorState,
 };
@@ -94,6 +96,16 @@ pub fn document() -> Value {
             "CleanupOutput",
             "`cleanup --json`.",
             reference::<CleanupReport>(&mut generator),
+        ),
+        (
+            "LibraryOutput",
+            "`library --json` and `GET /api/library`: a page of finished videos, newest first.",
+            reference::<LibraryPage>(&mut generator),
+        ),
+        (
+            "ThumbnailsOutput",
+            "`thumbnails --missing --json`.",
+            reference::<ThumbnailReport>(&mut generator),
         ),
         (
             "MessageOutput",

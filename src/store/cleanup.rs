@@ -8,21 +8,22 @@ use crate::timestamp::Timestamp;
 
 impl Store {
     /// Deletes the old records `query` selects (rolled back for a dry run). Returns the report
-    /// plus the staging download ids and library paths whose files the caller may delete.
+    /// plus the staging download ids, and the finished downloads' ids with their library paths,
+    /// whose files the caller may delete.
     pub async fn clean_up(
         &self,
         query: CleanupQuery,
-    ) -> Result<(CleanupReport, Vec<i64>, Vec<String>), StoreError> {
+    ) -> Result<(CleanupReport, Vec<i64>, Vec<(i64, String)>), StoreError> {
         self.run(move |db| run(db, &query)).await
     }
 }
 
 /// Deletes what `query` selects in one transaction (rolled back for a dry run). Returns the
-/// report plus the staging download ids and library paths whose files the caller may delete.
+/// report plus the staging download ids, and the finished ones' ids with their library paths.
 pub(super) fn run(
     db: &mut Connection,
     query: &CleanupQuery,
-) -> Result<(CleanupReport, Vec<i64>, Vec<String>), StoreError> {
+) -> Result<(CleanupReport, Vec<i64>, Vec<(i64, String)>), StoreError> {
     let cutoff = Timestamp::now().0 - i64::from(query.older_than_days) * 86_400_000;
     let tx = db.transaction()?;
     let job_states = if query.failed_only {
@@ -41,7 +42,7 @@ pub(super) fn run(
     let condition = "(job_id IN (SELECT id FROM jobs WHERE state IN {S} AND updated_at < ?1))
          OR (state IN ('failed', 'invalid', 'duplicate', 'cancelled') AND COALESCE(finished_at, updated_at) < ?1)"
         .replace("{S}", job_states);
-    let (staging, library): (Vec<i64>, Vec<String>) = {
+    let (staging, library): (Vec<i64>, Vec<(i64, String)>) = {
         let mut s = tx.prepare(&format!(
             "SELECT id, state, path FROM downloads WHERE {condition}"
         ))?;
@@ -57,7 +58,7 @@ pub(super) fn run(
         for row in rows {
             let (id, state, path) = row?;
             match (state.as_str(), path) {
-                ("done", Some(path)) => library.push(path),
+                ("done", Some(path)) => library.push((id, path)),
                 _ => staging.push(id),
             }
         }

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_chunk_sums.sql"),
     include_str!("migrations/004_failure_kind.sql"),
     include_str!("migrations/005_application_id.sql"),
+    include_str!("migrations/006_thumbnails.sql"),
 ];
 
 /// The schema version this build creates and understands.

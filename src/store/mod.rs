@@ -19,6 +19,7 @@ mod downloads;
 mod export;
 mod integrity;
 mod jobs;
+mod library;
 mod migrations;
 mod ownership;
 mod pending;
@@ -27,6 +28,7 @@ pub mod recover;
 mod searches;
 mod settings;
 mod stats;
+mod thumbnails;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -35,4 +35,5 @@ mod service;
 mod soak;
 mod socket;
 mod terminal_text;
+mod thumbnails;
 mod waiting;

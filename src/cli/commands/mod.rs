@@ -8,6 +8,7 @@ mod config;
 mod docs;
 mod export;
 mod history;
+mod library;
 mod list;
 mod metrics;
 mod pause;
@@ -19,6 +20,7 @@ mod stats;
 mod status;
 mod suggest;
 mod themes;
+mod thumbnails;
 mod watch;
 mod web;
 
@@ -64,6 +66,13 @@ pub async fn execute(cli: Cli) -> Result<Exit, Failure> {
             dry_run,
             delete_files,
         } => cleanup::run(&ctx, *older_than, *failed_only, *dry_run, *delete_files).await,
+        Command::Library {
+            theme,
+            source,
+            limit,
+            cursor,
+        } => library::run(&ctx, theme.clone(), *source, *limit, *cursor).await,
+        Command::Thumbnails { missing: _ } => thumbnails::run(&ctx).await,
         Command::Watch { job } => watch::run(&ctx, *job).await,
         Command::Metrics => metrics::run(&ctx).await,
         Command::Config(sub) => config::run(&ctx, sub).await,

@@ -57,9 +57,16 @@ pub async fn cleanup(shared: &Arc<Shared>, query: CleanupQuery) -> Result<Respon
             report.staging_files.push(part.display().to_string());
         }
     }
+    // A removed video's thumbnails go with its record, files deleted or not: they would be
+    // orphans, and a later download could be given the same id.
+    if !dry_run {
+        for (id, _) in &library {
+            crate::thumbnail::remove(&config.state_dir, crate::download::DownloadId(*id));
+        }
+    }
     if delete_files {
         let root = config.library_dir.canonicalize().ok();
-        for path in library {
+        for (_, path) in library {
             // Only files inside the library, whatever the database says.
             let inside = std::path::Path::new(&path)
                 .canonicalize()

@@ -6,6 +6,7 @@ pub mod export;
 mod insight;
 mod jobs;
 mod media;
+mod library;
 mod process;
 mod status;
 mod web;
@@ -41,6 +42,9 @@ pub async fn handle(shared: &Arc<Shared>, request: Request) -> Response {
         Request::ExportPage(query) => export::page(shared, query).await,
         Request::ConfigPatch(changes) => config::patch(shared, changes).await,
         Request::Media(id) => media::file(shared, id).await,
+        Request::Library(query) => library::library(shared, query).await,
+        Request::Thumbnail { download, kind } => library::thumbnail(shared, download, kind).await,
+        Request::MakeMissingThumbnails => library::make_missing(shared).await,
         // The connection task streams these itself; reaching here is a bug in the caller.
         Request::Subscribe { .. } | Request::Export { .. } => Err(RpcError::new(
             ErrorKind::Protocol,

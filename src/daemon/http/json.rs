@@ -221,3 +221,8 @@ pub fn health(healthy: bool, jobs_count: Option<u64>, active_downloads: usize) -
         "version": env!("CARGO_PKG_VERSION"),
     })
 }
+
+/// A page of the library, as `vfetchctl library --json` prints it.
+pub fn library(page: &crate::gallery::LibraryPage) -> Value {
+    value(&schema::LibraryPage::from(page))
+}

@@ -156,6 +156,7 @@ fn router(state: ApiState) -> Router {
         .merge(routes::events::routes())
         .merge(routes::media::routes())
         .merge(routes::export::routes())
+        .merge(routes::library::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require));
     Router::new()
         .merge(protected)

@@ -8,6 +8,7 @@ pub mod export;
 pub mod health;
 pub mod insight;
 pub mod jobs;
+pub mod library;
 pub mod login;
 pub mod media;
 pub mod metrics;
