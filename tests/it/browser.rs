@@ -197,12 +197,6 @@ fn wait_state(web: &Web, id: i64, state: &str) {
     );
 }
 
-/// Whether the daemon serves `path` (the thumbnail and media routes come from sibling work).
-fn served(web: &Web, path: &str) -> bool {
-    let status = web.get(path).status;
-    status == 200 || status == 206
-}
-
 #[test]
 fn dashboard_adds_a_job_and_follows_it_live_in_chromium() {
     let provider = provider();
@@ -328,12 +322,18 @@ fn dashboard_adds_a_job_and_follows_it_live_in_chromium() {
     );
     assert_eq!(chrome.js("window.__alerted === true"), false);
 
-    // Gallery: both videos, thumbnails, the player plays and seeks.
+    // Gallery: both videos with their thumbnails (made in the background once a download
+    // lands), a hover preview from the sprite, the player plays and seeks.
+    wait_until(Duration::from_secs(60), "both thumbnails made", || {
+        let page = web.get("/api/library").json();
+        let videos = page["videos"].as_array().cloned().unwrap_or_default();
+        videos.len() == 2 && videos.iter().all(|v| v["thumbnail"] == true)
+    });
     chrome.js("(location.hash = '#/gallery', 1)");
     chrome.wait_for(
         Duration::from_secs(10),
         "two cards",
-        "document.querySelectorAll('.card').length >= 2",
+        "document.querySelectorAll('.card').length === 2",
     );
     let captions =
         chrome.js("[...document.querySelectorAll('.card .caption')].map(c => c.textContent)");
@@ -345,21 +345,42 @@ fn dashboard_adds_a_job_and_follows_it_live_in_chromium() {
             .any(|c| c == HOSTILE_TITLE),
         "{captions}"
     );
+    chrome.wait_for(
+        Duration::from_secs(10),
+        "thumbnails loaded",
+        "[...document.querySelectorAll('.card img.thumb')].length === 2 && \
+         [...document.querySelectorAll('.card img.thumb')].every(i => i.complete && i.naturalWidth > 0)",
+    );
+    assert_eq!(
+        chrome.js("document.querySelectorAll('img[src=\"x\"]').length"),
+        0
+    );
     let ocean_download = web.get(&format!("/api/jobs/{ocean}")).json()["downloads"][0]["id"]
         .as_i64()
         .expect("download");
-    if served(&web, &format!("/thumbs/{ocean_download}")) {
+    let card = format!(".card[data-id=\"{ocean_download}\"] button");
+    let frames = web.get("/api/library").json()["videos"]
+        .as_array()
+        .and_then(|v| v.iter().find(|v| v["download"] == ocean_download).cloned())
+        .map(|v| v["sprite_frames"].as_u64().unwrap_or(0))
+        .unwrap_or(0);
+    assert!(
+        frames > 1,
+        "the big video has a hover sprite ({frames} frames)"
+    );
+    {
+        let hover = chrome.tab.find_element(&card).expect("card");
+        hover.move_mouse_over().expect("hover");
         chrome.wait_for(
-            Duration::from_secs(10),
-            "thumbnails loaded",
-            "[...document.querySelectorAll('.card img')].every(i => i.complete && i.naturalWidth > 0)",
+            Duration::from_secs(5),
+            "the sprite behind the card",
+            &format!(
+                "document.querySelector('{card} img').style.backgroundImage.includes('/sprite')"
+            ),
         );
-    } else {
-        eprintln!("NOTICE: thumbnails not checked: this daemon has no /thumbs route yet");
     }
-    chrome.js(&format!(
-        "(document.querySelector('.card[data-id=\"{ocean_download}\"] button').click(), 1)"
-    ));
+    let statuses = chrome.record_statuses(&format!("/media/{ocean_download}"));
+    chrome.js(&format!("(document.querySelector('{card}').click(), 1)"));
     chrome.wait_for(
         Duration::from_secs(5),
         "the player",
@@ -367,22 +388,23 @@ fn dashboard_adds_a_job_and_follows_it_live_in_chromium() {
     );
     let src = chrome.js("document.getElementById('player-video').getAttribute('src')");
     assert_eq!(src, format!("/media/{ocean_download}"));
-    if served(&web, &format!("/media/{ocean_download}")) {
-        chrome.js("(() => { const v = document.getElementById('player-video'); v.muted = true; return v.play().then(() => 1); })()");
-        chrome.wait_for(
-            Duration::from_secs(10),
-            "playback",
-            "document.getElementById('player-video').currentTime > 0.3",
-        );
-        chrome.js("(document.getElementById('player-video').currentTime = 3, 1)");
-        chrome.wait_for(
-            Duration::from_secs(10),
-            "the seek",
-            "document.getElementById('player-video').currentTime >= 3",
-        );
-    } else {
-        eprintln!("NOTICE: playback not checked: this daemon has no /media route yet");
-    }
+    chrome.js("(() => { const v = document.getElementById('player-video'); v.muted = true; return v.play().then(() => 1); })()");
+    chrome.wait_for(
+        Duration::from_secs(10),
+        "playback",
+        "document.getElementById('player-video').currentTime > 0.3",
+    );
+    chrome.js("(document.getElementById('player-video').currentTime = 3, 1)");
+    chrome.wait_for(
+        Duration::from_secs(10),
+        "the seek",
+        "document.getElementById('player-video').currentTime >= 3",
+    );
+    let statuses = statuses.lock().unwrap().clone();
+    assert!(
+        statuses.contains(&206),
+        "no Range answer reached the player: {statuses:?}"
+    );
 
     // Theme: the toggle survives a reload.
     let before = chrome.js("document.documentElement.dataset.theme");

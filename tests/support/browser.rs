@@ -4,7 +4,7 @@
 //! process of this test is left.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use headless_chrome::protocol::cdp::Emulation;
@@ -217,6 +217,25 @@ pub fn processes_mentioning(marker: &str) -> Vec<u32> {
 }
 
 impl Chromium {
+    /// From now on, the status of every response whose URL contains `url_part` (as the
+    /// browser's network layer saw it: media requests included).
+    pub fn record_statuses(&self, url_part: &str) -> Arc<Mutex<Vec<u32>>> {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        let part = url_part.to_string();
+        self.tab
+            .register_response_handling(
+                format!("statuses {part}"),
+                Box::new(move |event, _body| {
+                    if event.response.url.contains(&part) {
+                        sink.lock().unwrap().push(event.response.status);
+                    }
+                }),
+            )
+            .expect("network events");
+        seen
+    }
+
     /// This browser's profile directory: every Chromium process of this test names it.
     pub fn profile(&self) -> PathBuf {
         self.profile.path().to_path_buf()

@@ -1,13 +1,13 @@
 // Gallery: the library as a thumbnail grid, keyset-paged (GET /api/library?cursor=) and loaded
 // as the end of the grid scrolls into view, thumbnails fetched only when visible; a sprite of a
 // few frames previews a video on hover; a click opens the player beside the video's metadata.
-import { api, ApiError, bytes, duration, extLink, h, replace, when } from "../dom.js";
+import { api, bytes, duration, extLink, h, replace, when } from "../dom.js";
 
 export const TITLE = "Gallery";
 const PAGE = 60;
 /** Cards kept in the DOM: beyond this the oldest page is dropped, so 10,000 videos stay fast. */
 const MAX_CARDS = 300;
-let grid, sentinel, player, filters, cursor, loading, done, usingHistory, observer, thumbs, generation = 0;
+let grid, sentinel, player, filters, cursor, loading, done, observer, thumbs, generation = 0;
 
 export function show(main, { search }) {
   grid = h("ul", { class: "cards", "aria-label": "Videos" });
@@ -61,88 +61,79 @@ function query() {
   if (filters.theme.value.trim()) q.set("theme", filters.theme.value.trim());
   if (filters.source.value) q.set("source", filters.source.value);
   if (filters.since.value) q.set("since", filters.since.value);
-  if (filters.until.value) q.set("until", filters.until.value);
+  if (filters.until.value) {
+    // "To" includes its day: the API's bound is the moment the next day starts.
+    const next = new Date(`${filters.until.value}T00:00:00Z`);
+    next.setUTCDate(next.getUTCDate() + 1);
+    q.set("until", next.toISOString().slice(0, 10));
+  }
   if (cursor) q.set("cursor", cursor);
   return q;
 }
 
-/** Reads the next page; falls back to the download history on a daemon without /api/library. */
+/** Reads the next page (keyset: the cursor is the last page's `next_cursor`). */
 async function more() {
   if (loading || done) return;
   loading = true;
   const mine = generation;
   sentinel.textContent = "Loading…";
-  let items = [], next = null;
+  let page;
   try {
-    if (!usingHistory) {
-      try {
-        const page = await api("GET", `/api/library?${query()}`);
-        items = Array.isArray(page) ? page : page.items || page.videos || page.entries || [];
-        next = Array.isArray(page) ? null : page.next_cursor || page.cursor || null;
-      } catch (e) {
-        if (!(e instanceof ApiError && e.status === 404)) throw e;
-        usingHistory = true;
-      }
-    }
-    if (usingHistory) {
-      const theme = filters.theme.value.trim();
-      items = await api("GET", `/api/history?state=done&limit=500${theme ? `&theme=${encodeURIComponent(theme)}` : ""}`);
-      next = null;
-    }
+    page = await api("GET", `/api/library?${query()}`);
   } catch (e) {
     if (mine === generation) sentinel.textContent = e.message;
     loading = false;
     return;
   }
   if (mine !== generation) return;
-  grid.append(...items.map(normal).filter((v) => v.id !== undefined).map(card));
+  grid.append(...page.videos.map(normal).map(card));
   while (grid.children.length > MAX_CARDS) grid.firstElementChild.remove();
-  cursor = next;
-  done = !next;
+  cursor = page.next_cursor;
+  done = cursor === null || cursor === undefined;
   loading = false;
   sentinel.textContent = grid.children.length ? (done ? "" : "More below…") : "No videos yet.";
 }
 
-/** One library entry in the shape the player wants, from /api/library's or history's rows. */
+/** One /api/library video in the shape the card and the player want. */
 function normal(x) {
-  const a = x.attribution || {}, p = x.probe || x.video || {};
+  const a = x.attribution;
   return {
-    id: x.download ?? x.download_id ?? x.id,
-    theme: x.theme, title: a.title ?? x.title ?? "", source: a.source ?? x.source, sourceId: a.source_id ?? x.source_id,
-    author: a.author_name ?? x.author_name, authorUrl: a.author_url ?? x.author_url, license: a.license ?? x.license,
-    page: a.page_url ?? x.page_url, width: p.width ?? x.width, height: p.height ?? x.height, codec: p.codec ?? x.codec,
-    fps: p.fps ?? x.fps, bitrate: p.bitrate ?? x.bitrate, duration: p.duration ?? x.duration,
-    bytes: x.bytes ?? x.size, finished: x.finished_at ?? x.created_at,
+    id: x.download, theme: x.theme, title: a.title, source: a.source, sourceId: a.source_id,
+    author: a.author_name, authorUrl: a.author_url, license: a.license, page: a.page_url,
+    width: x.width, height: x.height, codec: x.codec, fps: x.fps, bitrate: x.bitrate,
+    duration: x.duration, bytes: x.size, finished: x.finished_at,
+    thumbnail: x.thumbnail, frames: x.sprite_frames || 0, fileName: x.file_name,
   };
 }
 
 function card(v) {
-  const img = h("img", { class: "thumb", alt: "", "data-src": `/thumbs/${v.id}`, width: 320, height: 180 });
   // No thumbnail (yet): a plain tile instead of a broken image.
-  img.addEventListener("error", () => img.replaceWith(h("span", { class: "thumb" })), { once: true });
-  thumbs.observe(img);
-  const button = h("button", { type: "button", "aria-label": `Play ${v.title || v.sourceId || v.id}`, onclick: () => play(v) },
-    img, h("span", { class: "caption" }, v.title || v.sourceId || `video ${v.id}`));
-  preview(button, img, v.id);
+  const tile = () => h("span", { class: "thumb" });
+  let img = tile();
+  if (v.thumbnail) {
+    img = h("img", { class: "thumb", alt: "", "data-src": `/thumbs/${v.id}`, width: 320, height: 180 });
+    img.addEventListener("error", () => img.replaceWith(tile()), { once: true });
+    thumbs.observe(img);
+  }
+  const name = v.title || v.sourceId || v.fileName;
+  const button = h("button", { type: "button", "aria-label": `Play ${name}`, onclick: () => play(v) },
+    img, h("span", { class: "caption" }, name));
+  if (v.thumbnail && v.frames > 1) preview(button, img, v);
   return h("li", { class: "card", "data-id": v.id }, button);
 }
 
-/** Hovering (or focusing) a card steps through the frames of its sprite, as the pointer moves. */
-function preview(button, img, id) {
-  let sprite = null, frames = 1;
+/** Hovering (or focusing) a card steps through the frames of its sprite (tiled left to right),
+ * as the pointer moves across it; fetched on the first hover only. */
+function preview(button, img, v) {
+  let started = false;
+  const frames = v.frames;
   const start = () => {
-    if (sprite) return;
-    sprite = new Image();
-    sprite.addEventListener("load", () => {
-      const ratio = (img.naturalWidth || 16) / (img.naturalHeight || 9);
-      frames = Math.max(1, Math.round(sprite.naturalWidth / (sprite.naturalHeight * ratio)));
-      img.style.backgroundImage = `url("/thumbs/${id}/sprite")`;
-      img.style.backgroundSize = `${frames * 100}% 100%`;
-    });
-    sprite.src = `/thumbs/${id}/sprite`;
+    if (started) return;
+    started = true;
+    img.style.backgroundImage = `url("/thumbs/${v.id}/sprite")`;
+    img.style.backgroundSize = `${frames * 100}% 100%`;
   };
   const step = (fraction) => {
-    if (frames < 2) return;
     const frame = Math.min(frames - 1, Math.floor(fraction * frames));
     img.style.objectPosition = "-9999px 0"; // the poster steps aside for the sprite behind it
     img.style.backgroundPosition = `${(frame * 100) / (frames - 1)}% 0`;
