@@ -40,6 +40,11 @@ const FIRST_LOAD: [&str; 13] = [
     "/assets/views/settings.js",
 ];
 
+/// Where the screenshots go.
+fn screenshots() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
+}
+
 /// A one-time login link from `vfetchctl web`.
 fn login_url(daemon: &Daemon) -> String {
     daemon.ctl_json(&["web"])["login_url"]
@@ -368,17 +373,13 @@ fn dashboard_adds_a_job_and_follows_it_live_in_chromium() {
         frames > 1,
         "the big video has a hover sprite ({frames} frames)"
     );
-    {
-        let hover = chrome.tab.find_element(&card).expect("card");
-        hover.move_mouse_over().expect("hover");
-        chrome.wait_for(
-            Duration::from_secs(5),
-            "the sprite behind the card",
-            &format!(
-                "document.querySelector('{card} img').style.backgroundImage.includes('/sprite')"
-            ),
-        );
-    }
+    let hover = chrome.tab.find_element(&card).expect("card");
+    hover.move_mouse_over().expect("hover");
+    chrome.wait_for(
+        Duration::from_secs(5),
+        "the sprite behind the card",
+        &format!("document.querySelector('{card} img').style.backgroundImage.includes('/sprite')"),
+    );
     let statuses = chrome.record_statuses(&format!("/media/{ocean_download}"));
     chrome.js(&format!("(document.querySelector('{card}').click(), 1)"));
     chrome.wait_for(
@@ -400,6 +401,7 @@ fn dashboard_adds_a_job_and_follows_it_live_in_chromium() {
         "the seek",
         "document.getElementById('player-video').currentTime >= 3",
     );
+    chrome.screenshot(&screenshots(), "player-desktop");
     let statuses = statuses.lock().unwrap().clone();
     assert!(
         statuses.contains(&206),
@@ -537,7 +539,7 @@ fn every_view_passes_axe_in_both_themes_and_is_screenshotted() {
         ("settings", "#/settings", ".settings tbody tr"),
         ("export", "#/export", "a[href*='format=csv']"),
     ];
-    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let shots = screenshots();
     let mut problems = Vec::new();
     for (width, height, size) in [(1280, 800, "desktop"), (360, 740, "phone")] {
         chrome.viewport(width, height);
