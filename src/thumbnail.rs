@@ -79,30 +79,38 @@ pub fn remove(state_dir: &Path, download: DownloadId) {
     }
 }
 
-/// ffmpeg's arguments (after the input options) for a poster: from 10 % into the clip (the
-/// first frame is often black), the most representative of the next 25 frames (ffmpeg's
-/// `thumbnail` filter), scaled to at most [`POSTER_WIDTH`] wide with the aspect kept.
+/// The poster: the most representative of 25 frames (ffmpeg's `thumbnail` filter) from where
+/// it starts, at most [`POSTER_WIDTH`] wide with the aspect kept.
 fn poster_filter() -> String {
-    format!("thumbnail=25,scale='min({POSTER_WIDTH},iw)':-2")
+    format!("[0:v]thumbnail=25,scale='min({POSTER_WIDTH},iw)':-2")
 }
 
-/// The sprite's filter: [`SPRITE_FRAMES`] frames evenly across `duration`, each at most
-/// [`SPRITE_FRAME_WIDTH`] wide, tiled in one row (a short clip's missing frames stay black).
-fn sprite_filter(duration: f64) -> String {
-    format!(
-        "fps={SPRITE_FRAMES}/{duration:.3},scale='min({SPRITE_FRAME_WIDTH},iw)':-2,tile={SPRITE_FRAMES}x1"
-    )
+/// The sprite: one frame from each of [`SPRITE_FRAMES`] inputs (each seeked to its moment), at
+/// most [`SPRITE_FRAME_WIDTH`] wide, side by side.
+fn sprite_filter() -> String {
+    let mut filter = String::new();
+    let mut row = String::new();
+    for k in 0..SPRITE_FRAMES {
+        filter.push_str(&format!(
+            "[{k}:v]scale='min({SPRITE_FRAME_WIDTH},iw)':-2,setsar=1[f{k}];"
+        ));
+        row.push_str(&format!("[f{k}]"));
+    }
+    format!("{filter}{row}hstack=inputs={SPRITE_FRAMES}")
 }
 
-/// Where each picture starts: 10 % in for the poster, the middle of the first of
-/// [`SPRITE_FRAMES`] slices for the sprite; 0 without a usable duration.
-fn seek(kind: ThumbKind, duration: Option<f64>) -> f64 {
-    let Some(d) = duration.filter(|d| d.is_finite() && *d > 0.0) else {
-        return 0.0;
-    };
+/// Where each input starts: 10 % in for the poster (the first frame is often black); for the
+/// sprite the middle of each of [`SPRITE_FRAMES`] equal slices. Seeking each input, rather than
+/// decoding the whole clip to pick frames, keeps a long 4K video as quick as a short one.
+fn seeks(kind: ThumbKind, duration: Option<f64>) -> Vec<f64> {
+    let d = duration
+        .filter(|d| d.is_finite() && *d > 0.0)
+        .unwrap_or(0.0);
     match kind {
-        ThumbKind::Poster => d * 0.1,
-        ThumbKind::Sprite => d / f64::from(SPRITE_FRAMES) / 2.0,
+        ThumbKind::Poster => vec![d * 0.1],
+        ThumbKind::Sprite => (0..SPRITE_FRAMES)
+            .map(|k| d * (f64::from(k) + 0.5) / f64::from(SPRITE_FRAMES))
+            .collect(),
     }
 }
 
@@ -132,13 +140,17 @@ pub async fn make(
         input: &input,
         timeout,
     };
-    run.picture(ThumbKind::Poster, duration, &poster_filter(), &poster)
-        .await?;
+    run.picture(
+        &seeks(ThumbKind::Poster, duration),
+        &poster_filter(),
+        &poster,
+    )
+    .await?;
     let usable = duration.filter(|d| d.is_finite() && *d > 0.0);
     let sprite_frames = match usable {
-        Some(d) => {
+        Some(_) => {
             let sprite = path(state_dir, download, ThumbKind::Sprite);
-            run.picture(ThumbKind::Sprite, usable, &sprite_filter(d), &sprite)
+            run.picture(&seeks(ThumbKind::Sprite, usable), &sprite_filter(), &sprite)
                 .await?;
             Some(SPRITE_FRAMES)
         }
@@ -158,23 +170,28 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// Makes one JPEG at `target` through `filter`, atomically.
+    /// Makes one JPEG at `target` from the video opened once per seek, through `filter`,
+    /// atomically.
     async fn picture(
         &self,
-        kind: ThumbKind,
-        duration: Option<f64>,
+        seeks: &[f64],
         filter: &str,
         target: &Path,
     ) -> Result<(), ThumbnailError> {
         let temporary = target.with_extension(format!("jpg.{}.tmp", std::process::id()));
         let mut command = tokio::process::Command::new(self.ffmpeg);
+        command.args(["-v", "error", "-nostdin", "-y"]);
+        for at in seeks {
+            // Input options apply to the next input only, so every input gets the whitelists.
+            command
+                .args(["-protocol_whitelist", "file", "-format_whitelist", FORMATS])
+                .args(["-ss", &format!("{at:.3}")])
+                .arg("-i")
+                .arg(self.input);
+        }
         command
-            .args(["-v", "error", "-nostdin", "-y"])
-            .args(["-protocol_whitelist", "file", "-format_whitelist", FORMATS])
-            .args(["-ss", &format!("{:.3}", seek(kind, duration))])
-            .arg("-i")
-            .arg(self.input)
-            .args(["-an", "-sn", "-dn", "-frames:v", "1", "-vf", filter])
+            .args(["-filter_complex", filter])
+            .args(["-an", "-sn", "-dn", "-frames:v", "1"])
             .args(["-q:v", "5", "-f", "mjpeg"])
             .arg(&temporary);
         let outcome = run_quiet(command, self.timeout).await;
@@ -299,15 +316,15 @@ mod tests {
     }
 
     #[test]
-    fn pictures_start_past_the_opening_frame() {
-        assert_eq!(seek(ThumbKind::Poster, Some(10.0)), 1.0);
-        assert_eq!(seek(ThumbKind::Sprite, Some(10.0)), 1.0);
-        assert_eq!(seek(ThumbKind::Poster, None), 0.0);
-        assert_eq!(seek(ThumbKind::Poster, Some(f64::NAN)), 0.0);
+    fn pictures_come_from_inside_the_clip() {
+        assert_eq!(seeks(ThumbKind::Poster, Some(10.0)), vec![1.0]);
         assert_eq!(
-            sprite_filter(4.0),
-            "fps=5/4.000,scale='min(160,iw)':-2,tile=5x1"
+            seeks(ThumbKind::Sprite, Some(10.0)),
+            vec![1.0, 3.0, 5.0, 7.0, 9.0]
         );
+        assert_eq!(seeks(ThumbKind::Poster, None), vec![0.0]);
+        assert_eq!(seeks(ThumbKind::Poster, Some(f64::NAN)), vec![0.0]);
+        assert!(sprite_filter().ends_with("[f0][f1][f2][f3][f4]hstack=inputs=5"));
     }
 
     /// A real clip made by ffmpeg; panics rather than skips without it, as CI installs it.

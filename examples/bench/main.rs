@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Scenarios: `bulk` (throughput against aria2c and curl on nginx), `memory`, `fanout`, `rpc`,
-//! `queue`, `resume`. Options: `--smoke`, `--reps N`, `--out FILE` (also write the table as
+//! `queue`, `resume`, `gallery`. Options: `--smoke`, `--reps N`, `--out FILE` (also write the table as
 //! Markdown), `--strict` (exit 1 when a target is missed), `--no-build` (do not run
 //! `cargo build --bins` first). The table goes to stdout; progress goes to stderr.
 //!
@@ -33,6 +33,7 @@ mod content;
 mod ctx;
 mod daemon;
 mod fanout;
+mod gallery;
 mod memory;
 mod nginx;
 mod procs;
@@ -52,6 +53,7 @@ use crate::bulk::bulk;
 use crate::ctx::{Ctx, Sizes};
 use crate::daemon::{locate_bins, BINS};
 use crate::fanout::fanout;
+use crate::gallery::gallery;
 use crate::memory::memory;
 use crate::procs::{install_signal_cleanup, kill_all_children, ROOT};
 use crate::queue::queue;
@@ -68,16 +70,18 @@ enum Scenario {
     Rpc,
     Queue,
     Resume,
+    Gallery,
 }
 
 impl Scenario {
-    const ALL: [Scenario; 6] = [
+    const ALL: [Scenario; 7] = [
         Scenario::Bulk,
         Scenario::Memory,
         Scenario::Fanout,
         Scenario::Rpc,
         Scenario::Queue,
         Scenario::Resume,
+        Scenario::Gallery,
     ];
 
     fn name(self) -> &'static str {
@@ -88,6 +92,7 @@ impl Scenario {
             Scenario::Rpc => "rpc",
             Scenario::Queue => "queue",
             Scenario::Resume => "resume",
+            Scenario::Gallery => "gallery",
         }
     }
 }
@@ -102,7 +107,7 @@ struct Opts {
 }
 
 fn usage() -> &'static str {
-    "usage: bench [all | bulk | memory | fanout | rpc | queue | resume]... \
+    "usage: bench [all | bulk | memory | fanout | rpc | queue | resume | gallery]... \
      [--smoke] [--reps N] [--out FILE] [--strict] [--no-build]"
 }
 
@@ -289,6 +294,7 @@ fn main() -> ExitCode {
             Scenario::Rpc => rpc(&ctx),
             Scenario::Queue => queue(&ctx),
             Scenario::Resume => resume(&ctx),
+            Scenario::Gallery => gallery(&ctx),
         }));
         let result = match result {
             Ok(r) => r,
@@ -316,14 +322,7 @@ fn main() -> ExitCode {
                 rows.push(Row {
                     verdict: Verdict::Error,
                     ..Row::info(
-                        match scenario {
-                            Scenario::Bulk => "bulk",
-                            Scenario::Memory => "memory",
-                            Scenario::Fanout => "fanout",
-                            Scenario::Rpc => "rpc",
-                            Scenario::Queue => "queue",
-                            Scenario::Resume => "resume",
-                        },
+                        scenario.name(),
                         "scenario failed",
                         format!("{e}").lines().next().unwrap_or("").to_string(),
                     )

@@ -240,6 +240,15 @@ async fn session(
             handlers::export::stream(shared, connection, job).await?;
             continue;
         }
+        if let Request::MakeMissingThumbnails = request {
+            tracing::info!(
+                uid = peer.uid,
+                pid = peer.pid,
+                "request: make missing thumbnails"
+            );
+            handlers::library::stream_missing(shared, connection).await?;
+            continue;
+        }
         if request.changes_state() {
             // journalctl then shows who paused or cancelled what.
             tracing::info!(uid = peer.uid, pid = peer.pid, request = %for_log(&request.for_log()), "request");

@@ -81,7 +81,8 @@ pub enum Request {
         kind: ThumbKind,
     },
     /// Make the thumbnails that are missing (never made, failed, or deleted); answered with
-    /// [`Response::Thumbnails`](super::Response::Thumbnails) once all were tried.
+    /// [`Response::ThumbnailsProgress`](super::Response::ThumbnailsProgress) every few seconds
+    /// and [`Response::Thumbnails`](super::Response::Thumbnails) once all were tried.
     MakeMissingThumbnails,
 }
 

@@ -46,8 +46,10 @@ pub enum Response {
     Library(LibraryPage),
     /// The answer to `Thumbnail`: the image.
     Thumbnail(ThumbnailImage),
-    /// The answer to `MakeMissingThumbnails`: what was made.
+    /// The end of `MakeMissingThumbnails`: what was made.
     Thumbnails(ThumbnailReport),
+    /// `MakeMissingThumbnails` under way: the counts so far (every few seconds).
+    ThumbnailsProgress(ThumbnailReport),
 }
 
 /// The payload of one kind of [`Response`], so a client can name the answer it expects and get
@@ -88,7 +90,6 @@ answer! {
     MediaFile => Media,
     LibraryPage => Library,
     ThumbnailImage => Thumbnail,
-    ThumbnailReport => Thumbnails,
 }
 
 /// The answer [`Response::ShuttingDown`], as an [`Answer`].

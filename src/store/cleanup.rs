@@ -6,6 +6,10 @@ use super::{Store, StoreError};
 use crate::insight::{CleanupQuery, CleanupReport};
 use crate::timestamp::Timestamp;
 
+/// What a cleanup removed: the report, the staging download ids, and the finished downloads'
+/// ids with their library paths.
+pub type Removed = (CleanupReport, Vec<i64>, Vec<(i64, String)>);
+
 impl Store {
     /// Deletes the old records `query` selects (rolled back for a dry run). Returns the report
     /// plus the staging download ids, and the finished downloads' ids with their library paths,
@@ -13,7 +17,7 @@ impl Store {
     pub async fn clean_up(
         &self,
         query: CleanupQuery,
-    ) -> Result<(CleanupReport, Vec<i64>, Vec<(i64, String)>), StoreError> {
+    ) -> Result<Removed, StoreError> {
         self.run(move |db| run(db, &query)).await
     }
 }
@@ -23,7 +27,7 @@ impl Store {
 pub(super) fn run(
     db: &mut Connection,
     query: &CleanupQuery,
-) -> Result<(CleanupReport, Vec<i64>, Vec<(i64, String)>), StoreError> {
+) -> Result<Removed, StoreError> {
     let cutoff = Timestamp::now().0 - i64::from(query.older_than_days) * 86_400_000;
     let tx = db.transaction()?;
     let job_states = if query.failed_only {

@@ -28,18 +28,6 @@ impl Store {
     ) -> Result<Vec<Subject>, StoreError> {
         self.run(move |db| subjects(db, after, limit)).await
     }
-
-    /// One finished download as a thumbnail subject; `None` when it is not in the library.
-    pub async fn thumbnail_subject(
-        &self,
-        download: DownloadId,
-    ) -> Result<Option<Subject>, StoreError> {
-        self.run(move |db| {
-            let mut found = subjects(db, download.0 - 1, 1)?;
-            Ok(found.pop().filter(|s| s.download == download))
-        })
-        .await
-    }
 }
 
 fn record(

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::daemon::Shared;
@@ -12,6 +13,7 @@ use crate::download::DownloadId;
 use crate::gallery::{
     LibraryPage, LibraryQuery, ThumbKind, ThumbnailImage, ThumbnailReport, MAX_PAGE,
 };
+use crate::ipc::{Connection, IpcError};
 use crate::protocol::{ErrorKind, Response, RpcError};
 use crate::thumbnail::{self, ThumbnailError};
 
@@ -19,6 +21,8 @@ use crate::thumbnail::{self, ThumbnailError};
 const MAX_IMAGE_BYTES: u64 = 4 << 20;
 /// Finished downloads read per store call during the backfill.
 const BACKFILL_PAGE: u32 = 500;
+/// How often a backfill tells its client how far it got.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// One page of the library, newest first; `next_cursor` is set only when more follow (one row
 /// more than asked is read to know), so a client never fetches an empty last page.
@@ -68,9 +72,42 @@ pub async fn thumbnail(
     }))
 }
 
+/// Runs the backfill for one client: [`Response::ThumbnailsProgress`] every few seconds (so a
+/// large library never leaves the client waiting past its reply timeout), then
+/// [`Response::Thumbnails`] or the refusal. A client that leaves stops the backfill.
+pub async fn stream_missing(
+    shared: &Arc<Shared>,
+    connection: &mut Connection,
+) -> Result<(), IpcError> {
+    let (progress, seen) = watch::channel(ThumbnailReport::default());
+    let work = make_missing(shared, &progress);
+    tokio::pin!(work);
+    let mut tick = tokio::time::interval(PROGRESS_EVERY);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            result = &mut work => {
+                let answer = match result {
+                    Ok(report) => Response::Thumbnails(report),
+                    Err(e) => Response::Error(e),
+                };
+                return connection.send(&answer).await;
+            }
+            _ = tick.tick() => {
+                let now = *seen.borrow();
+                connection.send(&Response::ThumbnailsProgress(now)).await?;
+            }
+        }
+    }
+}
+
 /// Walks every finished download and makes the thumbnails that are missing, a few at once (the
-/// thumbnailer's bound, shared with new downloads); answers with the counts once all were tried.
-pub async fn make_missing(shared: &Arc<Shared>) -> Result<Response, RpcError> {
+/// thumbnailer's bound, shared with new downloads), publishing the counts on `progress` as
+/// they grow; returns them once all were tried.
+async fn make_missing(
+    shared: &Arc<Shared>,
+    progress: &watch::Sender<ThumbnailReport>,
+) -> Result<ThumbnailReport, RpcError> {
     let config = shared.config();
     let mut report = ThumbnailReport::default();
     let mut after = 0;
@@ -82,6 +119,7 @@ pub async fn make_missing(shared: &Arc<Shared>) -> Result<Response, RpcError> {
         let Some(last) = page.last() else { break };
         after = last.download.0;
         report.checked += page.len() as u64;
+        progress.send_replace(report);
         let state_dir = config.state_dir.clone();
         // Checking a page's files is a few hundred stats: off the async threads.
         let missing = tokio::task::spawn_blocking(move || {
@@ -114,6 +152,7 @@ pub async fn make_missing(shared: &Arc<Shared>) -> Result<Response, RpcError> {
                 }
                 Ok(Err(_)) | Err(_) => report.failed += 1,
             }
+            progress.send_replace(report);
         }
         if shared.shutdown.is_cancelled() {
             return Err(RpcError::new(
@@ -128,5 +167,5 @@ pub async fn make_missing(shared: &Arc<Shared>) -> Result<Response, RpcError> {
         failed = report.failed,
         "thumbnails backfilled"
     );
-    Ok(Response::Thumbnails(report))
+    Ok(report)
 }

@@ -5,7 +5,7 @@ mod control;
 pub mod export;
 mod insight;
 mod jobs;
-mod library;
+pub mod library;
 mod media;
 mod process;
 mod status;
@@ -44,12 +44,13 @@ pub async fn handle(shared: &Arc<Shared>, request: Request) -> Response {
         Request::Media(id) => media::file(shared, id).await,
         Request::Library(query) => library::library(shared, query).await,
         Request::Thumbnail { download, kind } => library::thumbnail(shared, download, kind).await,
-        Request::MakeMissingThumbnails => library::make_missing(shared).await,
         // The connection task streams these itself; reaching here is a bug in the caller.
-        Request::Subscribe { .. } | Request::Export { .. } => Err(RpcError::new(
-            ErrorKind::Protocol,
-            "subscribe is handled by the connection",
-        )),
+        Request::Subscribe { .. } | Request::Export { .. } | Request::MakeMissingThumbnails => {
+            Err(RpcError::new(
+                ErrorKind::Protocol,
+                "subscribe is handled by the connection",
+            ))
+        }
     };
     result.unwrap_or_else(Response::Error)
 }
