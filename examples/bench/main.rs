@@ -41,6 +41,7 @@ mod queue;
 mod resume;
 mod rpc;
 mod table;
+mod web;
 
 use std::fs;
 use std::path::PathBuf;
@@ -61,6 +62,7 @@ use crate::resume::resume;
 use crate::rpc::rpc;
 use crate::table::{table, Row, Verdict};
 use crate::util::{started, which};
+use crate::web::web;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Scenario {
@@ -71,10 +73,11 @@ enum Scenario {
     Queue,
     Resume,
     Gallery,
+    Web,
 }
 
 impl Scenario {
-    const ALL: [Scenario; 7] = [
+    const ALL: [Scenario; 8] = [
         Scenario::Bulk,
         Scenario::Memory,
         Scenario::Fanout,
@@ -82,6 +85,7 @@ impl Scenario {
         Scenario::Queue,
         Scenario::Resume,
         Scenario::Gallery,
+        Scenario::Web,
     ];
 
     fn name(self) -> &'static str {
@@ -93,6 +97,7 @@ impl Scenario {
             Scenario::Queue => "queue",
             Scenario::Resume => "resume",
             Scenario::Gallery => "gallery",
+            Scenario::Web => "web",
         }
     }
 }
@@ -295,6 +300,7 @@ fn main() -> ExitCode {
             Scenario::Queue => queue(&ctx),
             Scenario::Resume => resume(&ctx),
             Scenario::Gallery => gallery(&ctx),
+            Scenario::Web => web(&ctx),
         }));
         let result = match result {
             Ok(r) => r,

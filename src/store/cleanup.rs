@@ -14,20 +14,14 @@ impl Store {
     /// Deletes the old records `query` selects (rolled back for a dry run). Returns the report
     /// plus the staging download ids, and the finished downloads' ids with their library paths,
     /// whose files the caller may delete.
-    pub async fn clean_up(
-        &self,
-        query: CleanupQuery,
-    ) -> Result<Removed, StoreError> {
+    pub async fn clean_up(&self, query: CleanupQuery) -> Result<Removed, StoreError> {
         self.run(move |db| run(db, &query)).await
     }
 }
 
 /// Deletes what `query` selects in one transaction (rolled back for a dry run). Returns the
 /// report plus the staging download ids, and the finished ones' ids with their library paths.
-pub(super) fn run(
-    db: &mut Connection,
-    query: &CleanupQuery,
-) -> Result<Removed, StoreError> {
+pub(super) fn run(db: &mut Connection, query: &CleanupQuery) -> Result<Removed, StoreError> {
     let cutoff = Timestamp::now().0 - i64::from(query.older_than_days) * 86_400_000;
     let tx = db.transaction()?;
     let job_states = if query.failed_only {
