@@ -103,7 +103,7 @@ pub(crate) fn gallery(ctx: &Ctx) -> Result<Vec<Row>> {
 
 /// Adds `n` finished downloads with probe facts and thumbnails, in jobs of 100, spread over
 /// [`THEMES`] themes.
-fn seed(db: &std::path::Path, n: u64) -> Result<()> {
+pub(crate) fn seed(db: &std::path::Path, n: u64) -> Result<()> {
     let mut conn = rusqlite::Connection::open(db)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     let tx = conn.transaction()?;

@@ -11,7 +11,7 @@
 //! Scenarios: `bulk` (throughput against aria2c and curl on nginx), `memory`, `fanout`, `rpc`,
 //! `queue`, `resume`, `http` (the HTTP API's idle memory and `GET /api/jobs` at 10,000 jobs),
 //! `gallery`, `sse` (event stream latency, and 1,000 connected SSE clients during a bulk
-//! download). Options: `--smoke`, `--reps N`, `--out FILE` (also write the table as
+//! download), `web` (the dashboard in headless Chromium). Options: `--smoke`, `--reps N`, `--out FILE` (also write the table as
 //! Markdown), `--strict` (exit 1 when a target is missed), `--no-build` (do not run
 //! `cargo build --bins` first). The table goes to stdout; progress goes to stderr.
 //!
@@ -45,6 +45,7 @@ mod resume;
 mod rpc;
 mod sse;
 mod table;
+mod web;
 
 use std::fs;
 use std::path::PathBuf;
@@ -67,6 +68,7 @@ use crate::rpc::rpc;
 use crate::sse::sse;
 use crate::table::{table, Row, Verdict};
 use crate::util::{started, which};
+use crate::web::web;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Scenario {
@@ -79,10 +81,11 @@ enum Scenario {
     Http,
     Gallery,
     Sse,
+    Web,
 }
 
 impl Scenario {
-    const ALL: [Scenario; 9] = [
+    const ALL: [Scenario; 10] = [
         Scenario::Bulk,
         Scenario::Memory,
         Scenario::Fanout,
@@ -92,6 +95,7 @@ impl Scenario {
         Scenario::Http,
         Scenario::Gallery,
         Scenario::Sse,
+        Scenario::Web,
     ];
 
     fn name(self) -> &'static str {
@@ -105,6 +109,7 @@ impl Scenario {
             Scenario::Http => "http",
             Scenario::Gallery => "gallery",
             Scenario::Sse => "sse",
+            Scenario::Web => "web",
         }
     }
 }
@@ -119,7 +124,7 @@ struct Opts {
 }
 
 fn usage() -> &'static str {
-    "usage: bench [all | bulk | memory | fanout | rpc | queue | resume | http | gallery | sse]... \
+    "usage: bench [all | bulk | memory | fanout | rpc | queue | resume | http | gallery | sse | web]... \
      [--smoke] [--reps N] [--out FILE] [--strict] [--no-build]"
 }
 
@@ -309,6 +314,7 @@ fn main() -> ExitCode {
             Scenario::Http => http(&ctx),
             Scenario::Gallery => gallery(&ctx),
             Scenario::Sse => sse(&ctx),
+            Scenario::Web => web(&ctx),
         }));
         let result = match result {
             Ok(r) => r,

@@ -1,6 +1,7 @@
 //! Shared test harness: a real `vfetchd` in a temp dir with its own socket and database.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod fake_provider;
 pub mod frames;
 pub mod web;

@@ -103,6 +103,11 @@ impl WebAccess {
         Some(session)
     }
 
+    /// Ends `session` (logout); unknown ones are ignored.
+    pub fn end_session(&self, session: &str) {
+        lock(&self.sessions).remove(&digest(session));
+    }
+
     /// Whether `session` (a cookie's value) is a live session.
     pub fn session_valid(&self, session: &str) -> bool {
         lock(&self.sessions)
@@ -198,6 +203,8 @@ mod tests {
         assert!(access.session_valid(&session));
         assert!(access.redeem(code).is_none(), "single use");
         assert!(!access.session_valid(code));
+        access.end_session(&session);
+        assert!(!access.session_valid(&session), "logged out");
         assert!(access.token_matches(&"t".repeat(64)));
         assert!(!access.token_matches(&"t".repeat(63)));
     }

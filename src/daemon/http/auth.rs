@@ -100,8 +100,14 @@ fn credential(state: &ApiState, headers: &HeaderMap) -> Result<Credential, Probl
     }
 }
 
+/// Whether the request carries a live browser session (the dashboard decides which page `/`
+/// is by it).
+pub fn has_session(state: &ApiState, headers: &HeaderMap) -> bool {
+    session_cookie(headers).is_some_and(|s| state.shared.web.session_valid(s))
+}
+
 /// The session cookie's value, if the request carries one.
-fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -188,6 +188,8 @@ fn router(state: ApiState) -> Router {
     Router::new()
         .merge(protected)
         .merge(public)
+        // The dashboard's pages and files: not API operations, so not in the description.
+        .merge(routes::ui::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -1,15 +1,17 @@
 //! `GET /login?code=…`: trades a one-time code from `vfetchctl web` for a session cookie, so a
-//! browser never needs to hold the token itself.
+//! browser never needs to hold the token itself; `POST /logout` ends the session.
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::daemon::http::auth::SESSION_COOKIE;
+use crate::daemon::http::auth::{session_cookie, SESSION_COOKIE};
 use crate::daemon::http::extract::Params;
+use crate::daemon::http::host::same_site;
 use crate::daemon::http::openapi::problems;
 use crate::daemon::http::problem::{Problem, ProblemDocument, ProblemKind};
 use crate::daemon::http::register::{routes, Build};
@@ -18,9 +20,11 @@ use crate::daemon::http::state::ApiState;
 /// Where a browser goes after logging in (the dashboard's home).
 const AFTER_LOGIN: &str = "/";
 
-/// `/login`.
+/// `/login` and `/logout`.
 pub fn routes(build: Build) -> OpenApiRouter<ApiState> {
-    OpenApiRouter::new().routes(routes!(build; login))
+    OpenApiRouter::new()
+        .routes(routes!(build; login))
+        .routes(routes!(build; logout))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -59,6 +63,37 @@ async fn login(
         StatusCode::SEE_OTHER,
         [
             (header::SET_COOKIE, cookie),
+            (header::LOCATION, HeaderValue::from_static(AFTER_LOGIN)),
+        ],
+    )
+        .into_response())
+}
+
+/// Ends the session and clears the cookie, then sends the browser to the login hint. Needs no
+/// valid session (an expired one must still be able to clear its cookie), but must come from
+/// this server's own pages, so another site cannot log a user out.
+#[utoipa::path(post, path = "/logout", tag = "meta",
+    responses(
+        (status = 303, description = "Logged out: the cookie is cleared, the browser sent to `/`"),
+        problems::CrossSite,
+    ))]
+async fn logout(State(state): State<ApiState>, headers: HeaderMap) -> Result<Response, Problem> {
+    if !same_site(&state.hosts, &headers) {
+        return Err(Problem::new(
+            ProblemKind::Forbidden,
+            "log out from the dashboard's own page",
+        ));
+    }
+    if let Some(session) = session_cookie(&headers) {
+        state.shared.web.end_session(session);
+    }
+    let cleared = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    let cleared = HeaderValue::from_str(&cleared)
+        .map_err(|_| Problem::new(ProblemKind::Internal, "cannot clear the session cookie"))?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, cleared),
             (header::LOCATION, HeaderValue::from_static(AFTER_LOGIN)),
         ],
     )

@@ -16,6 +16,7 @@ pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod original;
+pub mod ui;
 
 use std::str::FromStr;
 
