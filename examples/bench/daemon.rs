@@ -248,6 +248,67 @@ pub(crate) fn wikimedia_only(base: &str, top: &[(&str, V)]) -> Vec<(String, V)> 
     entries
 }
 
+/// Config for a daemon whose only source is `base` (a tarpit: nothing to download), with
+/// validation off and the HTTP listener on a free loopback port: what the HTTP scenarios time.
+pub(crate) fn idle_web(base: &str) -> Vec<(String, V)> {
+    wikimedia_only(
+        base,
+        &[
+            ("validate", V::S("off".into())),
+            ("web_listen", V::S("127.0.0.1:0".into())),
+        ],
+    )
+}
+
+/// What `vfetchctl web --json` says of a daemon's HTTP listener, with the API token.
+pub(crate) struct WebAccess {
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) url: String,
+    /// A one-time login link for a browser.
+    pub(crate) login_url: String,
+    /// The Bearer token from `<state_dir>/web.token`.
+    pub(crate) token: String,
+}
+
+impl WebAccess {
+    /// `127.0.0.1:PORT`, for a client that speaks HTTP over a raw socket.
+    pub(crate) fn addr(&self) -> Result<String> {
+        Ok(self
+            .url
+            .strip_prefix("http://")
+            .ok_or_else(|| anyhow!("unexpected web url {}", self.url))?
+            .trim_end_matches('/')
+            .to_string())
+    }
+}
+
+impl Daemon {
+    /// The HTTP listener's address, a login link and the token (`vfetchctl web --json`).
+    pub(crate) fn web(&self) -> Result<WebAccess> {
+        let out = self.ctl(&["web", "--json"]).output()?;
+        if !out.status.success() {
+            bail!(
+                "vfetchctl web failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let link: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        let field = |name: &str| {
+            link[name]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| anyhow!("vfetchctl web --json has no {name}"))
+        };
+        let token = fs::read_to_string(self.state.join("web.token"))
+            .map_err(|e| anyhow!("web.token: {e}"))?;
+        Ok(WebAccess {
+            url: field("url")?,
+            login_url: field("login_url")?,
+            token: token.trim().to_string(),
+        })
+    }
+}
+
 pub(crate) async fn connect(socket: &Path) -> Result<Client> {
     Client::connect(socket)
         .await

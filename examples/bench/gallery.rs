@@ -10,7 +10,7 @@ use vfetch::source_kind::SourceKind;
 
 use crate::catalogue::Tarpit;
 use crate::ctx::Ctx;
-use crate::daemon::{wikimedia_only, Daemon, V};
+use crate::daemon::{idle_web, Daemon};
 use crate::table::{median, ms, Row};
 
 /// Videos in the library (`--smoke`: a few hundred).
@@ -25,31 +25,14 @@ pub(crate) fn gallery(ctx: &Ctx) -> Result<Vec<Row>> {
     const S: &str = "gallery";
     let videos = if ctx.smoke { SMOKE_VIDEOS } else { VIDEOS };
     let tarpit = Tarpit::start()?;
-    let mut d = Daemon::new(
-        &ctx.root,
-        "gallery",
-        wikimedia_only(
-            &tarpit.base(),
-            &[
-                ("validate", V::S("off".into())),
-                ("web_listen", V::S("127.0.0.1:0".into())),
-            ],
-        ),
-    )?;
+    let mut d = Daemon::new(&ctx.root, "gallery", idle_web(&tarpit.base()))?;
     // The first start makes the schema; the library goes in while the daemon is stopped.
     d.start()?;
     d.stop();
     seed(&d.db(), videos)?;
     d.start()?;
-    let out = d.ctl(&["web", "--json"]).output()?;
-    let link: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-    let url = link["url"]
-        .as_str()
-        .ok_or_else(|| anyhow!("vfetchctl web printed no url"))?
-        .to_string();
-    let token = std::fs::read_to_string(d.state.join("web.token"))?
-        .trim()
-        .to_string();
+    let web = d.web()?;
+    let (url, token) = (web.url, web.token);
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;

@@ -2,11 +2,10 @@
 //! on against off), and `GET /api/jobs`'s first page on a big queue, on one keep-alive
 //! connection, against the same `list` on the socket.
 
-use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use vfetch::job::JobOptions;
 use vfetch::protocol::{ListQuery, Request, Response};
 use vfetch::source_kind::SourceKind;
@@ -71,7 +70,8 @@ pub(crate) fn http(ctx: &Ctx) -> Result<Vec<Row>> {
     say!("http: inserting {jobs} jobs directly with SQL (daemon stopped)");
     seed_jobs(&d.db(), jobs)?;
     d.start()?;
-    let (url, token) = web_of(&d)?;
+    let web = d.web()?;
+    let (url, token) = (web.url, web.token);
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
@@ -160,30 +160,12 @@ fn idle_rss(ctx: &Ctx, listen: bool, rep: usize) -> Result<f64> {
     d.start()?;
     if listen {
         // Only counts if the listener is really up.
-        web_of(&d)?;
+        d.web()?;
     }
     std::thread::sleep(Duration::from_secs(1));
     let (rss, _) = proc_mem(d.pid())?;
     d.remove();
     Ok(rss as f64)
-}
-
-/// The daemon's HTTP address (`vfetchctl web --json`) and its token.
-fn web_of(d: &Daemon) -> Result<(String, String)> {
-    let out = d.ctl(&["web", "--json"]).output()?;
-    if !out.status.success() {
-        bail!(
-            "vfetchctl web failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let link: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-    let url = link["url"]
-        .as_str()
-        .ok_or_else(|| anyhow!("vfetchctl web --json has no url"))?
-        .to_string();
-    let token = fs::read_to_string(d.state.join("web.token")).context("web.token")?;
-    Ok((url, token.trim().to_string()))
 }
 
 /// Adds `n` jobs at rest straight into the stopped daemon's schema, as the queue scenario

@@ -27,7 +27,7 @@ use vfetch::source_kind::SourceKind;
 use crate::catalogue::{Item, Srv, Tarpit};
 use crate::content::write_content_file;
 use crate::ctx::Ctx;
-use crate::daemon::{add_job, connect, subscribe, wait_job, wikimedia_only, Daemon, V};
+use crate::daemon::{add_job, connect, idle_web, subscribe, wait_job, wikimedia_only, Daemon, V};
 use crate::nginx::Nginx;
 use crate::procs::{proc_cpu, proc_mem};
 use crate::table::{median, mib, ms, percentile, secs, Row, Verdict};
@@ -80,19 +80,10 @@ pub(crate) fn sse(ctx: &Ctx) -> Result<Vec<Row>> {
 fn latency(ctx: &Ctx, sz: &SseSizes) -> Result<Vec<Row>> {
     // The job's search goes to a server that never answers, so it stays put between changes.
     let tarpit = Tarpit::start()?;
-    let mut d = Daemon::new(
-        &ctx.root,
-        "sse-latency",
-        wikimedia_only(
-            &tarpit.base(),
-            &[
-                ("validate", V::S("off".into())),
-                ("web_listen", V::S("127.0.0.1:0".into())),
-            ],
-        ),
-    )?;
+    let mut d = Daemon::new(&ctx.root, "sse-latency", idle_web(&tarpit.base()))?;
     d.start()?;
-    let (addr, token) = web_of(&d)?;
+    let web = d.web()?;
+    let (addr, token) = (web.addr()?, web.token);
     let socket = d.socket.clone();
     let changes = sz.changes;
     let times = ctx.rt.block_on(async {
@@ -433,7 +424,8 @@ fn bulk_run(ctx: &Ctx, srv: &Srv, n: usize, clients: usize, name: &str) -> Resul
         ),
     )?;
     d.start()?;
-    let (addr, token) = web_of(&d)?;
+    let web = d.web()?;
+    let (addr, token) = (web.addr()?, web.token);
     let pid = d.pid();
     let socket = d.socket.clone();
     let run = ctx.rt.block_on(async {
@@ -522,28 +514,6 @@ fn bulk_run(ctx: &Ctx, srv: &Srv, n: usize, clients: usize, name: &str) -> Resul
     };
     d.remove();
     Ok(run)
-}
-
-/// The daemon's HTTP address (`host:port`, from `vfetchctl web --json`) and its token.
-fn web_of(d: &Daemon) -> Result<(String, String)> {
-    let out = d.ctl(&["web", "--json"]).output()?;
-    if !out.status.success() {
-        bail!(
-            "vfetchctl web failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let link: Value = serde_json::from_slice(&out.stdout)?;
-    let url = link["url"]
-        .as_str()
-        .ok_or_else(|| anyhow!("vfetchctl web --json has no url"))?;
-    let addr = url
-        .strip_prefix("http://")
-        .ok_or_else(|| anyhow!("unexpected web url {url}"))?
-        .trim_end_matches('/')
-        .to_string();
-    let token = fs::read_to_string(d.state.join("web.token")).context("web.token")?;
-    Ok((addr, token.trim().to_string()))
 }
 
 /// 1,000 clients are 1,000 sockets here: raise the soft open-file limit to the hard one.

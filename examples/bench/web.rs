@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::catalogue::Tarpit;
 use crate::ctx::Ctx;
-use crate::daemon::{wikimedia_only, Daemon, V};
+use crate::daemon::{idle_web, Daemon};
 use crate::gallery::seed;
 use crate::table::{median, ms, Row, Verdict};
 
@@ -39,17 +39,7 @@ pub(crate) fn web(ctx: &Ctx) -> Result<Vec<Row>> {
     }
     let videos = if ctx.smoke { SMOKE_VIDEOS } else { VIDEOS };
     let tarpit = Tarpit::start()?;
-    let mut d = Daemon::new(
-        &ctx.root,
-        "web",
-        wikimedia_only(
-            &tarpit.base(),
-            &[
-                ("validate", V::S("off".into())),
-                ("web_listen", V::S("127.0.0.1:0".into())),
-            ],
-        ),
-    )?;
+    let mut d = Daemon::new(&ctx.root, "web", idle_web(&tarpit.base()))?;
     d.start()?;
     d.stop();
     seed(&d.db(), videos)?;
@@ -60,12 +50,7 @@ pub(crate) fn web(ctx: &Ctx) -> Result<Vec<Row>> {
             return Err(anyhow!("vfetchctl add failed"));
         }
     }
-    let out = d.ctl(&["web", "--json"]).output()?;
-    let link: Value = serde_json::from_slice(&out.stdout)?;
-    let login = link["login_url"]
-        .as_str()
-        .ok_or_else(|| anyhow!("vfetchctl web printed no login_url"))?
-        .to_string();
+    let login = d.web()?.login_url;
 
     let profile = tempfile::tempdir()?;
     let browser = Browser::new(
